@@ -1,0 +1,117 @@
+"""Markdown to safe HTML, once at write time: cook(raw) -> sanitised HTML."""
+import re
+import xml.etree.ElementTree as etree
+from functools import lru_cache
+
+# Bump when cooking changes; `flask forum recook` re-renders rows with an older version.
+COOK_VERSION = 1
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "ins", "li", "ol", "p", "pre", "s", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "class"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title"},
+    "td": {"align"},
+    "th": {"align"},
+    "ol": {"start"},
+}
+ALLOWED_PROTOCOLS = {"http", "https", "mailto"}
+LINK_REL = "nofollow ugc noopener"
+ALLOWED_CLASSES = {"mention"}
+
+MENTION_RE = r"(?<![\w@/])@([A-Za-z0-9][A-Za-z0-9_.-]{1,29})\b"
+
+
+@lru_cache(maxsize=1)
+def _machinery():
+    """Markdown, bleach and nh3, imported when something is first cooked: they take about
+    5 MB, and a worker that only serves pages never needs them."""
+    import bleach
+    import markdown
+    import nh3
+    from bleach.linkifier import Linker
+    from markdown.inlinepatterns import InlineProcessor
+
+    class MentionProcessor(InlineProcessor):
+        def handleMatch(self, m, data):
+            el = etree.Element("a")
+            el.set("href", f"/u/{m.group(1).lower()}")
+            el.set("class", "mention")
+            el.text = "@" + m.group(1)
+            return el, m.start(0), m.end(0)
+
+    class MentionExtension(markdown.Extension):
+        def extendMarkdown(self, md):
+            md.inlinePatterns.register(MentionProcessor(MENTION_RE, md), "mention", 175)
+
+    def new_markdown():
+        # No attr_list, md_in_html or raw HTML: nothing a member types becomes an attribute.
+        return markdown.Markdown(
+            extensions=["fenced_code", "tables", "sane_lists", MentionExtension()],
+            extension_configs={"tables": {"use_align_attribute": True}},
+            output_format="html",
+        )
+
+    linker = Linker(callbacks=[_linkify_callback], skip_tags={"pre", "code"}, parse_email=False)
+    return bleach, nh3, linker, new_markdown
+
+
+def _bleach_attrs(tag, name, value):
+    if name == "class":
+        return tag == "a" and value in ALLOWED_CLASSES
+    return name in ALLOWED_ATTRIBUTES.get(tag, ())
+
+
+def _linkify_callback(attrs, new=False):
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+def sanitise(html):
+    """Two independent gates with the same allowlist: bleach, then nh3."""
+    bleach, nh3, linker, _new_markdown = _machinery()
+    html = bleach.clean(html, tags=ALLOWED_TAGS, attributes=_bleach_attrs,
+                        protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True)
+    html = linker.linkify(html)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={tag: set(attrs) - {"class"} for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=ALLOWED_PROTOCOLS,
+        link_rel=LINK_REL,
+        allowed_classes={"a": ALLOWED_CLASSES},
+        strip_comments=True,
+    )
+
+
+def cook(raw):
+    """Render member Markdown to sanitised HTML."""
+    md = _machinery()[3]()
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    return sanitise(md.convert(raw or ""))
+
+
+_MENTION_SCAN = re.compile(MENTION_RE)
+
+
+def mentioned_usernames(raw):
+    """Usernames @mentioned in raw Markdown (outside code), lower-cased, in order, unique."""
+    text = re.sub(r"```.*?```|`[^`]*`", "", raw or "", flags=re.S)
+    seen = []
+    for match in _MENTION_SCAN.finditer(text):
+        name = match.group(1).lower()
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def excerpt(raw, length=200):
+    """Plain-text excerpt of Markdown for lists and previews."""
+    text = _machinery()[1].clean(cook(raw), tags=set())
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"

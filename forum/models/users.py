@@ -1,0 +1,156 @@
+"""Members and where they belong: users, nations, groups, sections, API keys."""
+import hashlib
+
+from flask import current_app
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+ROLES = ("member", "moderator", "admin")
+
+
+class Nation(db.Model):
+    __tablename__ = "nations"
+    code = db.Column(db.String(32), primary_key=True)
+    name = db.Column(db.String(80), nullable=False)
+
+
+class Group(db.Model):
+    """A geographic group; every member belongs to exactly one."""
+
+    __tablename__ = "groups"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False, unique=True)
+    slug = db.Column(db.String(80), nullable=False, unique=True)
+    nation_code = db.Column(db.String(32), db.ForeignKey("nations.code"), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    nation = db.relationship(Nation, lazy="joined")
+
+
+class Section(db.Model):
+    """A thematic section; its leads run the policy labs of proposals in it."""
+
+    __tablename__ = "sections"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False, unique=True)
+    slug = db.Column(db.String(80), nullable=False, unique=True)
+    description = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    memberships = db.relationship("SectionMembership", back_populates="section",
+                                  cascade="all, delete-orphan")
+
+
+class SectionMembership(db.Model):
+    __tablename__ = "section_memberships"
+    section_id = db.Column(db.Integer, db.ForeignKey("sections.id", ondelete="CASCADE"),
+                           primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"),
+                        primary_key=True)
+    is_lead = db.Column(db.Boolean, nullable=False, default=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    section = db.relationship(Section, back_populates="memberships")
+    user = db.relationship("User", back_populates="section_memberships")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(30), nullable=False)
+    username_lower = db.Column(db.String(30), nullable=False, unique=True)
+    email = db.Column(db.String(254), nullable=False)
+    email_lower = db.Column(db.String(254), nullable=False, unique=True)
+    password_hash = db.Column(db.String(255), nullable=False)
+    name = db.Column(db.String(80), nullable=False, default="")
+    bio_raw = db.Column(db.Text, nullable=False, default="")
+    bio_cooked = db.Column(db.Text, nullable=False, default="")
+    cook_version = db.Column(db.Integer, nullable=False, default=1)
+    role = db.Column(db.String(16), nullable=False, default="member")
+    group_id = db.Column(db.Integer, db.ForeignKey("groups.id"), nullable=True)
+    email_verified_at = db.Column(UTCDateTime, nullable=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    silenced_until = db.Column(UTCDateTime, nullable=True)
+    silence_reason = db.Column(db.Text, nullable=True)
+    suspended_until = db.Column(UTCDateTime, nullable=True)
+    suspend_reason = db.Column(db.Text, nullable=True)
+    # Part of the session identity: bumping it ends every session of this member.
+    session_version = db.Column(db.Integer, nullable=False, default=1)
+    post_count = db.Column(db.Integer, nullable=False, default=0)
+    # Recounted from the notification rows by services.notifications, so the bell costs no query.
+    unread_notification_count = db.Column(db.Integer, nullable=False, default=0,
+                                          server_default="0")
+
+    group = db.relationship(Group, lazy="joined")
+    section_memberships = db.relationship(SectionMembership, back_populates="user",
+                                          cascade="all, delete-orphan")
+
+    __table_args__ = (db.CheckConstraint("role in ('member', 'moderator', 'admin')",
+                                         name="role"),)
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def nation(self):
+        return self.group.nation_code if self.group else None
+
+    @property
+    def display_name(self):
+        return self.name or self.username
+
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+    @property
+    def is_staff(self):
+        return self.role in ("moderator", "admin")
+
+    @property
+    def is_verified(self):
+        return self.email_verified_at is not None
+
+    def is_silenced(self, now=None):
+        return self.silenced_until is not None and self.silenced_until > (now or utcnow())
+
+    def is_suspended(self, now=None):
+        return self.suspended_until is not None and self.suspended_until > (now or utcnow())
+
+    @property
+    def avatar_letter(self):
+        return self.username[:1].upper()
+
+    @property
+    def avatar_class(self):
+        return f"av-{int(hashlib.md5(self.username_lower.encode()).hexdigest(), 16) % 12}"
+
+
+class ApiKey(db.Model):
+    """A key for scripts: for one member, or (user_id NULL) for any member named by Api-Username."""
+
+    __tablename__ = "api_keys"
+    id = db.Column(db.Integer, primary_key=True)
+    key_hash = db.Column(db.String(64), nullable=False, unique=True)
+    truncated = db.Column(db.String(8), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    description = db.Column(db.String(200), nullable=False, default="")
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at = db.Column(UTCDateTime, nullable=True)
+
+    user = db.relationship(User, foreign_keys=[user_id])
+
+    @staticmethod
+    def hash(key):
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,119 @@
+"""Numbered paragraphs of Markdown, range replacement, and word-level diffs."""
+import difflib
+import re
+
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(before, after):
+    """Word-level diff as a list of (op, text), op being '=', '-' or '+'; whitespace kept."""
+    a, b = _TOKEN.findall(before or ""), _TOKEN.findall(after or "")
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("=", "".join(a[i1:i2])))
+        if op in ("delete", "replace"):
+            out.append(("-", "".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            out.append(("+", "".join(b[j1:j2])))
+    return out
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^ {0,3}([-*+]|\d{1,9}[.)])\s")
+_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+
+
+def split(markdown):
+    """Split Markdown into its top-level blocks: the numbered paragraphs of a proposal.
+
+    Blocks are separated by blank lines; a fenced code block is one block whatever it holds,
+    a list (items and their indented continuations, across blank lines) is one block, and an
+    ATX heading stands alone even without a blank line after it.
+    """
+    lines = (markdown or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    blocks, current = [], []
+    fence = None
+    in_list = False
+
+    def flush():
+        nonlocal current, in_list
+        text = "\n".join(current).strip("\n")
+        if text.strip():
+            blocks.append(text.rstrip())
+        current, in_list = [], False
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if fence:
+            current.append(line)
+            if line.strip().startswith(fence) and set(line.strip()) == {fence[0]} \
+                    and len(line.strip()) >= len(fence):
+                fence = None
+                flush()
+            i += 1
+            continue
+        match = _FENCE.match(line)
+        if match:
+            if not in_list:
+                flush()
+            fence = match.group(1)
+            current.append(line)
+            i += 1
+            continue
+        if not line.strip():
+            if in_list:
+                # A list goes on past a blank line if the next text is an item or indented.
+                j = i + 1
+                while j < len(lines) and not lines[j].strip():
+                    j += 1
+                if j < len(lines) and (_LIST_ITEM.match(lines[j]) or lines[j].startswith(("  ", "\t"))):
+                    current.extend(lines[i:j])
+                    i = j
+                    continue
+            flush()
+            i += 1
+            continue
+        if _HEADING.match(line) and not in_list:
+            flush()
+            current.append(line)
+            flush()
+            i += 1
+            continue
+        if _LIST_ITEM.match(line) and not current:
+            in_list = True
+        current.append(line)
+        i += 1
+    flush()
+    return blocks
+
+
+def join(blocks):
+    return "\n\n".join(block.strip("\n") for block in blocks) + ("\n" if blocks else "")
+
+
+def check_range(count, start, end):
+    """The reason a range is invalid for a text of `count` paragraphs, or None.
+
+    start..end is inclusive; an insertion is the empty range start = end + 1 (insert before
+    paragraph start, or at the end when start = count + 1).
+    """
+    if not isinstance(start, int) or not isinstance(end, int):
+        return "Paragraph numbers must be whole numbers."
+    if start < 1 or start > count + 1:
+        return f"Paragraph {start} does not exist: this text has paragraphs 1 to {count}."
+    if end < start - 1:
+        return "The range ends before it starts."
+    if end > count:
+        return f"Paragraph {end} does not exist: this text has paragraphs 1 to {count}."
+    return None
+
+
+def replace_range(blocks, start, end, text):
+    """The blocks with start..end replaced by the blocks of `text` (empty text deletes)."""
+    return blocks[: start - 1] + split(text) + blocks[end:]
+
+
+def normalise(text):
+    return re.sub(r"\s+", " ", text or "").strip()

@@ -1,0 +1,408 @@
+"""List queries that take the viewer: one place, a whitelist of filters and sorts."""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import and_, bindparam, case, literal, not_, null, select, union_all
+from sqlalchemy.orm import joinedload
+
+from .extensions import db
+from .models import Category, Post, PostLike, Topic, TopicUser, User, utcnow
+
+TOP_PERIODS = {"daily": 1, "weekly": 7, "monthly": 30, "quarterly": 91, "yearly": 365,
+               "all": None}
+LIST_FILTERS = ("latest", "top", "new", "unread", "category")
+NEW_TOPIC_DAYS = 2
+
+
+class Author(NamedTuple):
+    """The author's name as a list shows it, read with the topic instead of loading a member."""
+
+    username: str
+    username_lower: str
+
+
+@dataclass(slots=True)
+class TopicRow:
+    """A topic in a list, with what the viewer has read of it; worked out once per row, since
+    a page asks several times."""
+
+    topic: Topic
+    last_read: int | None
+    author: object = None
+    new_since: datetime | None = None  # topics created after this are new to a first visitor
+    unread: int = field(init=False)
+    is_new: bool = field(init=False)
+
+    def __post_init__(self):
+        topic, last_read = self.topic, self.last_read
+        self.unread = 0 if last_read is None else max(topic.highest_post_number - last_read, 0)
+        new_since = self.new_since or utcnow() - timedelta(days=NEW_TOPIC_DAYS)
+        self.is_new = last_read is None and topic.created_at > new_since
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+
+def topic_list(viewer, list_filter="latest", category=None, period="all", page=1, per_page=30,
+               posters=False):
+    """One query for a page of topics with the viewer's read state; +1 row tells of a next page.
+
+    `posters` loads both posters as members, with their groups, as the JSON twin lists them; a
+    page shows only the author's name, read as two columns (loading members was most of the
+    cost of a list).
+    """
+    if list_filter not in LIST_FILTERS:
+        raise ValueError(list_filter)
+    page = max(int(page), 1)
+    uid = viewer.id if viewer.is_authenticated else None
+    if list_filter == "unread" and not uid:
+        return Page([], page, per_page, False)
+    days = {"top": TOP_PERIODS.get(period), "new": NEW_TOPIC_DAYS}.get(list_filter)
+    stmt = _topic_list_statement(list_filter, category is not None, uid is not None,
+                                 bool(viewer.is_staff), bool(days), posters)
+    offset = (page - 1) * per_page
+    rows = db.session.execute(stmt, {
+        "uid": uid, "category_id": category.id if category is not None else None,
+        "since": utcnow() - timedelta(days=days) if days else None,
+        "offset": offset, "limit": per_page + 1, "window": offset + per_page + 1}).all()
+    new_since = utcnow() - timedelta(days=NEW_TOPIC_DAYS)
+    if posters:
+        items = [TopicRow(topic, read, topic.user, new_since) for topic, read in rows[:per_page]]
+    else:
+        items = [TopicRow(topic, read, Author(name, name_lower), new_since)
+                 for topic, read, name, name_lower in rows[:per_page]]
+    return Page(items, page, per_page, len(rows) > per_page)
+
+
+@lru_cache(maxsize=None)
+def _topic_list_statement(list_filter, in_category, signed_in, staff, since, posters):
+    """The statement for one shape of list, built once per process with its values as bound
+    parameters: building and keying a statement this size per request cost more than running it.
+
+    The page is chosen from narrow rows in a subquery and only its topics are then joined to
+    their authors and read state, so no request sorts the whole topics table with its joins.
+    """
+    read = and_(TopicUser.topic_id == Topic.id, TopicUser.user_id == bindparam("uid"))
+    where = [Topic.deleted_at.is_(None)]
+    if in_category:
+        where.append(Topic.category_id == bindparam("category_id"))
+    if not staff:
+        # Hidden topics show only to staff; their authors reach them by link.
+        where.append(Topic.hidden_at.is_(None))
+    if list_filter != "category" or not staff:
+        # Unlisted: in no list but for staff in its category; anyone with the link can read it.
+        where.append(Topic.visible.is_(True))
+    if since:
+        where.append(Topic.created_at >= bindparam("since"))
+    limit, offset = bindparam("limit"), bindparam("offset")
+    if list_filter in ("latest", "category"):
+        pinned = Topic.pinned_at.is_not(None)
+        if not in_category:
+            pinned = and_(pinned, Topic.pinned_globally)
+        order = [case((pinned, 0), else_=1), Topic.bumped_at.desc(), Topic.id.desc()]
+        page_ids = _pinned_first(where, pinned, offset, limit)
+    else:
+        chosen = select(Topic.id)
+        if list_filter == "top":
+            order = [(Topic.like_count * 2 + Topic.posts_count + Topic.views / 10).desc(),
+                     Topic.id.desc()]
+        elif list_filter == "new":
+            if signed_in:
+                chosen = chosen.outerjoin(TopicUser, read)
+                where.append(TopicUser.user_id.is_(None))
+            order = [Topic.created_at.desc(), Topic.id.desc()]
+        else:  # unread
+            chosen = chosen.join(TopicUser, read)
+            where.append(TopicUser.last_read_post_number < Topic.highest_post_number)
+            order = [Topic.bumped_at.desc(), Topic.id.desc()]
+        page_ids = chosen.where(*where).order_by(*order).limit(limit).offset(offset)
+
+    columns = [Topic, TopicUser.last_read_post_number if signed_in else null()]
+    if posters:
+        stmt = select(*columns).options(joinedload(Topic.user), joinedload(Topic.last_post_user))
+    else:
+        stmt = select(*columns, User.username, User.username_lower).join(
+            User, User.id == Topic.user_id)
+    if signed_in:
+        stmt = stmt.outerjoin(TopicUser, read)
+    return stmt.where(Topic.id.in_(page_ids)).order_by(*order)
+
+
+def _pinned_first(where, pinned, offset, limit):
+    """Ids of a page of pinned topics first, then the rest by last activity.
+
+    The same order as sorting on "pinned, bumped_at", but written so that the unpinned part
+    walks the bumped_at index and stops after the page (`window` = offset + limit rows)
+    instead of sorting every topic.
+    """
+    pinned_ids = select(Topic.id.label("id"), literal(0).label("rank"),
+                        Topic.bumped_at.label("bumped_at")).where(*where, pinned)
+    rest = (select(Topic.id.label("id"), literal(1).label("rank"),
+                   Topic.bumped_at.label("bumped_at"))
+            .where(*where, not_(pinned))
+            .order_by(Topic.bumped_at.desc(), Topic.id.desc()).limit(bindparam("window"))
+            .subquery())
+    both = union_all(pinned_ids, select(rest)).subquery()
+    return (select(both.c.id).order_by(both.c.rank, both.c.bumped_at.desc(), both.c.id.desc())
+            .limit(limit).offset(offset))
+
+
+def categories():
+    return db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+
+
+class PostAuthor(NamedTuple):
+    id: int
+    username: str
+    username_lower: str
+    name: str
+    role: str
+
+
+class PostRow:
+    """A post as a page shows it: every column of a Post, its author's name and role as
+    `user`, and its `topic`. Read as rows, not loaded as Post objects: for a page of twenty
+    posts with their authors, loading them through the ORM cost twice as much as the query.
+    Detached from the session and only for reading; changes go through the services."""
+
+    FIELDS = tuple(column.key for column in Post.__table__.columns)
+
+    def __init__(self, row, topic):
+        self.__dict__.update(zip(self.FIELDS, row))
+        self.user = PostAuthor(self.user_id, *row[len(self.FIELDS):])
+        self.topic = topic
+
+    @property
+    def is_first(self):
+        return self.post_number == 1
+
+
+# Built once: building and keying a statement per request cost more than running it.
+_PAGE_OF_POSTS = (
+    select(*Post.__table__.columns, User.username, User.username_lower, User.name, User.role)
+    .join(User, User.id == Post.user_id)
+    .where(Post.topic_id == bindparam("topic_id"),
+           Post.post_number.between(bindparam("first"), bindparam("last")))
+    .order_by(Post.post_number))
+_LIKED = select(PostLike.post_id).where(
+    PostLike.user_id == bindparam("user_id"),
+    PostLike.post_id.in_(bindparam("post_ids", expanding=True)))
+
+
+def topic_posts(viewer, topic, page, per_page):
+    """The posts of one page of a topic by post number (as PostRows), and which of them the
+    viewer liked."""
+    first = (page - 1) * per_page + 1
+    rows = db.session.execute(_PAGE_OF_POSTS, {
+        "topic_id": topic.id, "first": first, "last": first + per_page - 1})
+    posts = [PostRow(row, topic) for row in rows]
+    liked = set()
+    if viewer.is_authenticated and posts:
+        liked = set(db.session.scalars(_LIKED, {"user_id": viewer.id,
+                                                "post_ids": [p.id for p in posts]}))
+    return posts, liked
+
+
+def read_state(viewer, topic):
+    if not viewer.is_authenticated:
+        return None
+    return db.session.get(TopicUser, (topic.id, viewer.id))
+
+
+def recent_posts(user, limit=20):
+    return db.session.scalars(
+        select(Post).join(Topic).where(Post.user_id == user.id, Post.deleted_at.is_(None),
+                                       Post.hidden_at.is_(None), Topic.deleted_at.is_(None),
+                                       Topic.hidden_at.is_(None), Topic.visible.is_(True))
+        .options(joinedload(Post.topic)).order_by(Post.created_at.desc()).limit(limit)).all()
+
+
+def search_users(prefix, limit=10):
+    prefix = (prefix or "").lower().replace("%", "").replace("_", r"\_")
+    return db.session.scalars(select(User).where(User.username_lower.like(prefix + "%"))
+                              .order_by(User.username_lower).limit(limit)).all()
+
+
+# -- proposals and their amendments ----------------------------------------------------------
+
+AMENDMENT_SORTS = ("top", "new", "controversial")
+RANKED = ("open", "in_lab", "accepted", "composited", "rejected", "answered", "not_selected")
+
+
+def _rank_column():
+    from sqlalchemy import func as f
+
+    from .models import Amendment
+
+    return f.row_number().over(
+        partition_by=(Amendment.proposal_id, Amendment.kind),
+        order_by=(Amendment.score.desc(), (Amendment.up_count + Amendment.down_count).desc(),
+                  Amendment.created_at, Amendment.id)).label("rank")
+
+
+def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page=1,
+                   per_page=50, include_withdrawn=False):
+    """A page of a proposal's items with their rank among items of the same kind.
+
+    Rank is by the Wilson lower bound, ties broken by more votes then earlier creation; it is
+    computed over every ranked item of the proposal whatever the filter or sort of the page.
+    """
+    from .models import Amendment
+
+    if sort not in AMENDMENT_SORTS:
+        sort = "top"
+    visible = Amendment.status.in_(RANKED)
+    if not viewer.is_staff:
+        visible = visible & (Amendment.hidden_at.is_(None) | (Amendment.user_id == viewer.id))
+    ranked = (select(Amendment.id.label("id"), _rank_column())
+              .where(Amendment.proposal_id == proposal.id, Amendment.status.in_(RANKED),
+                     Amendment.hidden_at.is_(None))
+              .subquery())
+    stmt = (select(Amendment, ranked.c.rank).outerjoin(ranked, ranked.c.id == Amendment.id)
+            .where(Amendment.proposal_id == proposal.id)
+            .options(joinedload(Amendment.user)))
+    if not include_withdrawn:
+        stmt = stmt.where(visible)
+    if kind in ("amendment", "clarification"):
+        stmt = stmt.where(Amendment.kind == kind)
+    if paragraph:
+        # An item concerns paragraph p if its range covers p, or it inserts just before p.
+        stmt = stmt.where(Amendment.start <= paragraph,
+                          (Amendment.end >= paragraph) | (Amendment.start == paragraph))
+    if sort == "new":
+        order = [Amendment.created_at.desc(), Amendment.id.desc()]
+    elif sort == "controversial":
+        order = [Amendment.controversy.desc(), Amendment.created_at, Amendment.id]
+    else:
+        order = [Amendment.kind, ranked.c.rank.is_(None), ranked.c.rank]
+    page = max(int(page), 1)
+    rows = db.session.execute(stmt.order_by(*order).limit(per_page + 1)
+                              .offset((page - 1) * per_page)).all()
+    return Page([(item, rank) for item, rank in rows[:per_page]], page, per_page,
+                len(rows) > per_page)
+
+
+def paragraph_counts(proposal, paragraph_count):
+    """How many amendments and clarifications concern each paragraph: {n: (amend, clarify)}."""
+    from .models import Amendment
+
+    ranges = db.session.execute(select(Amendment.kind, Amendment.start, Amendment.end).where(
+        Amendment.proposal_id == proposal.id, Amendment.status.in_(RANKED),
+        Amendment.hidden_at.is_(None))).all()
+    counts = {n: [0, 0] for n in range(1, paragraph_count + 2)}
+    for kind, start, end in ranges:
+        slot = 0 if kind == "amendment" else 1
+        for n in range(start, max(end, start) + 1):
+            if n in counts:
+                counts[n][slot] += 1
+    return counts
+
+
+def proposal_list(viewer, process=None, status=None, scope=None, sort="supports", page=1,
+                  per_page=30):
+    from .models import Process, Proposal
+
+    stmt = select(Proposal).options(joinedload(Proposal.user))
+    if process is not None:
+        stmt = stmt.where(Proposal.process_id == process.id)
+    if status:
+        stmt = stmt.where(Proposal.status == status)
+    if scope:
+        stmt = stmt.join(Process, Process.id == Proposal.process_id).where(Process.scope == scope)
+    if sort == "activity":
+        from .models import Topic
+
+        stmt = stmt.join(Topic, Topic.id == Proposal.topic_id)
+    order = {"supports": [Proposal.support_count.desc(), Proposal.created_at],
+             "activity": [Topic.bumped_at.desc(), Proposal.id.desc()] if sort == "activity"
+             else [],
+             "newest": [Proposal.created_at.desc(), Proposal.id.desc()]}.get(
+        sort, [Proposal.support_count.desc(), Proposal.created_at])
+    page = max(int(page), 1)
+    rows = db.session.scalars(stmt.order_by(*order).limit(per_page + 1)
+                              .offset((page - 1) * per_page)).all()
+    return Page(rows[:per_page], page, per_page, len(rows) > per_page)
+
+
+def supported(viewer, proposal_ids):
+    from .models import ProposalSupport
+
+    if not viewer.is_authenticated or not proposal_ids:
+        return set()
+    return set(db.session.scalars(select(ProposalSupport.proposal_id).where(
+        ProposalSupport.user_id == viewer.id,
+        ProposalSupport.proposal_id.in_(list(proposal_ids)))))
+
+
+def item_rank(item):
+    """One item's rank among its proposal's ranked items of the same kind, by one COUNT."""
+    from sqlalchemy import func as f
+
+    from .models import Amendment
+
+    if item.status not in RANKED or item.hidden_at is not None:
+        return None
+    votes = Amendment.up_count + Amendment.down_count
+    mine = item.up_count + item.down_count
+    better = (
+        (Amendment.score > item.score)
+        | ((Amendment.score == item.score) & (votes > mine))
+        | ((Amendment.score == item.score) & (votes == mine)
+           & (Amendment.created_at < item.created_at))
+        | ((Amendment.score == item.score) & (votes == mine)
+           & (Amendment.created_at == item.created_at) & (Amendment.id < item.id)))
+    ahead = db.session.scalar(select(f.count(Amendment.id)).where(
+        Amendment.proposal_id == item.proposal_id, Amendment.kind == item.kind,
+        Amendment.status.in_(RANKED), Amendment.hidden_at.is_(None), better))
+    return ahead + 1
+
+
+# -- the moderation log ------------------------------------------------------------------------
+
+def moderation_log(actor_id=None, action=None, target_kind=None, since=None, until=None,
+                   page=1, per_page=50):
+    """Audit events, newest first, filtered by who, what, on what kind of thing and when.
+
+    `actor_id` 0 asks for events with no actor: the system (enough flags) or the console.
+    """
+    from .models import AuditEvent
+
+    stmt = select(AuditEvent).options(joinedload(AuditEvent.actor))
+    if actor_id == 0:
+        stmt = stmt.where(AuditEvent.actor_id.is_(None))
+    elif actor_id is not None:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if target_kind:
+        stmt = stmt.where(AuditEvent.target_kind == target_kind)
+    if since is not None:
+        stmt = stmt.where(AuditEvent.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEvent.created_at < until)
+    page = max(int(page), 1)
+    rows = db.session.scalars(stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return Page(rows[:per_page], page, per_page, len(rows) > per_page)
+
+
+def moderation_log_choices():
+    """The actions and target kinds that occur in the log, for its filters."""
+    from .models import AuditEvent
+
+    actions = db.session.scalars(select(AuditEvent.action).distinct()
+                                 .order_by(AuditEvent.action)).all()
+    kinds = db.session.scalars(select(AuditEvent.target_kind).distinct()
+                               .order_by(AuditEvent.target_kind)).all()
+    return actions, kinds

@@ -1,0 +1,203 @@
+"""Silencing and suspending members (pages and Discourse's admin JSON), and the public
+moderation log with its filters."""
+from datetime import datetime, timedelta, timezone
+
+from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import permissions, queries, serializers
+from ..errors import PermissionDenied, ServiceError, ValidationFailed
+from ..extensions import db
+from ..models import AuditEvent, User
+from ..services import accounts, moderation
+from . import page_arg, params
+
+bp = Blueprint("moderation_members", __name__)
+
+MEMBER_ACTIONS = {
+    "silence": lambda actor, uid, data: moderation.silence_member(
+        actor, uid, data.get("reason"), data.get("until")),
+    "unsilence": lambda actor, uid, data: moderation.unsilence_member(
+        actor, uid, data.get("reason", "")),
+    "suspend": lambda actor, uid, data: moderation.suspend_member(
+        actor, uid, data.get("reason"), data.get("until")),
+    "unsuspend": lambda actor, uid, data: moderation.unsuspend_member(
+        actor, uid, data.get("reason", "")),
+}
+
+
+def member_state(user):
+    silenced, suspended = user.is_silenced(), user.is_suspended()
+    return {"id": user.id, "username": user.username, "silenced": silenced,
+            "silenced_till": serializers.iso(user.silenced_until) if silenced else None,
+            "silence_reason": user.silence_reason if silenced else None,
+            "suspended": suspended,
+            "suspended_till": serializers.iso(user.suspended_until) if suspended else None,
+            "suspend_reason": user.suspend_reason if suspended else None}
+
+
+@bp.route("/admin/users/<int:user_id>/silence.json", methods=["PUT"],
+          defaults={"action": "silence"})
+@bp.route("/admin/users/<int:user_id>/unsilence.json", methods=["PUT"],
+          defaults={"action": "unsilence"})
+@bp.route("/admin/users/<int:user_id>/suspend.json", methods=["PUT"],
+          defaults={"action": "suspend"})
+@bp.route("/admin/users/<int:user_id>/unsuspend.json", methods=["PUT"],
+          defaults={"action": "unsuspend"})
+def member_json(user_id, action):
+    """Discourse's PUT /admin/users/{id}/silence (and unsilence, suspend, unsuspend), with
+    `reason` and `until` (Discourse's `silenced_till` and `suspend_until` are read too)."""
+    data = dict(params())
+    data.setdefault("until", data.get("silenced_till") or data.get("suspend_until"))
+    user = MEMBER_ACTIONS[action](current_user, user_id, data)
+    return jsonify({"user": member_state(user)})
+
+
+@bp.route("/u/<username>/moderation", methods=["GET", "POST"])
+def member_page(username):
+    """Silence or suspend a member with a reason and an end date, or lift it; their record."""
+    user = accounts.get_user(username)
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
+    verdict = permissions.can_moderate(current_user)
+    if not verdict:
+        raise PermissionDenied(verdict.reason)
+    data = params()
+    errors, status, form = {}, 200, {}
+    if request.method == "POST":
+        action = data.get("action")
+        form = data
+        try:
+            if action not in MEMBER_ACTIONS:
+                raise ValidationFailed("Choose what to do.")
+            MEMBER_ACTIONS[action](current_user, user.id, data)
+            return redirect(url_for("moderation_members.member_page",
+                                    username=user.username_lower))
+        except ServiceError as exc:
+            errors, status = exc.field_errors or {"form": exc.errors}, exc.status
+            db.session.rollback()
+    history = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.target_kind == "user", AuditEvent.target_id == user.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(50)).all()
+    default_until = (datetime.now(timezone.utc) + timedelta(days=7)).strftime("%Y-%m-%d")
+    return render_template("moderation/member.html", user=user, errors=errors, form=form,
+                           history=history, default_until=default_until,
+                           can_act=permissions.can_moderate_member(current_user, user),
+                           action_label=action_label), status
+
+
+# -- the moderation log ----------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "hide_post": "hid a post", "unhide_post": "showed a post again",
+    "hide_topic": "hid a topic", "unhide_topic": "showed a topic again",
+    "hide_amendment": "hid an amendment", "unhide_amendment": "showed an amendment again",
+    "hide_clarification": "hid a clarification",
+    "unhide_clarification": "showed a clarification again",
+    "agree_flags": "agreed with flags on", "disagree_flags": "disagreed with flags on",
+    "ignore_flags": "ignored flags on",
+    "lock_topic": "locked a topic", "unlock_topic": "unlocked a topic",
+    "pin_topic": "pinned a topic", "pin_topic_globally": "pinned a topic globally",
+    "unpin_topic": "unpinned a topic", "unlist_topic": "unlisted a topic",
+    "list_topic": "listed a topic", "move_topic": "moved a topic",
+    "split_topic": "split posts out of a topic", "edit_post": "edited a post",
+    "delete_post": "removed a post",
+    "silence_user": "silenced", "unsilence_user": "lifted the silence of",
+    "suspend_user": "suspended", "unsuspend_user": "lifted the suspension of",
+    "close_window": "closed the amendment window of",
+}
+
+
+def action_label(action):
+    return ACTION_LABELS.get(action, action.replace("_", " "))
+
+
+# target kind -> (endpoint, URL argument); a kind without an entry is named, not linked.
+TARGET_LINKS = {"post": ("moderation.post_link", "post_id"),
+                "topic": ("topics.show_by_id", "topic_id"),
+                "amendment": ("amendments.show", "item_id"),
+                "clarification": ("amendments.show", "item_id"),
+                "proposal": ("proposals.show", "proposal_id"),
+                "process": ("processes.show", "process_id"),
+                "lab": ("labs.show", "lab_id")}
+
+
+def _date(name, errors, end_of_day=False):
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        errors[name] = ["Give a date as YYYY-MM-DD."]
+        return None
+    return day + timedelta(days=1) if end_of_day else day
+
+
+def _log_filters():
+    errors = {}
+    filters = {"action": request.args.get("action") or None,
+               "target_kind": request.args.get("target_kind") or None,
+               "since": _date("from", errors), "until": _date("to", errors, end_of_day=True)}
+    moderator = (request.args.get("moderator") or "").strip()
+    if moderator.lower() == "system":
+        filters["actor_id"] = 0
+    elif moderator:
+        found = db.session.scalar(select(User.id).where(User.username_lower == moderator.lower()))
+        # An unknown name matches nothing rather than everything.
+        filters["actor_id"] = found if found is not None else -1
+    return filters, errors
+
+
+def _targets(events):
+    """(kind, id) -> (label, url) for the events of one page, a query per kind of member."""
+    users = {e.target_id for e in events if e.target_kind == "user"}
+    names = dict(db.session.execute(select(User.id, User.username).where(
+        User.id.in_(users))).all()) if users else {}
+    links = {}
+    for event in events:
+        key = (event.target_kind, event.target_id)
+        if event.target_kind == "user" and event.target_id in names:
+            links[key] = (names[event.target_id],
+                          url_for("users.profile", username=names[event.target_id].lower()))
+            continue
+        label = f"{event.target_kind} #{event.target_id}"
+        endpoint, arg = TARGET_LINKS.get(event.target_kind, (None, None))
+        url = url_for(endpoint, **{arg: event.target_id}) \
+            if endpoint in current_app.view_functions else None
+        links[key] = (label, url)
+    return links
+
+
+def _event_json(event, links):
+    label, url = links.get((event.target_kind, event.target_id), (None, None))
+    return {"id": event.id, "action": event.action, "action_label": action_label(event.action),
+            "actor": ({"id": event.actor.id, "username": event.actor.username}
+                      if event.actor else None),
+            "target_kind": event.target_kind, "target_id": event.target_id,
+            "target_label": label, "target_url": url, "reason": event.reason,
+            "details": event.details or {}, "created_at": serializers.iso(event.created_at)}
+
+
+@bp.route("/moderation-log", defaults={"fmt": "html"})
+@bp.route("/moderation-log.json", defaults={"fmt": "json"}, endpoint="log_json")
+def log(fmt):
+    """Every act of power, newest first, for anyone to read."""
+    filters, errors = _log_filters()
+    if errors and fmt == "json":
+        raise ValidationFailed(field_errors=errors)
+    page = queries.moderation_log(page=page_arg(), **filters)
+    links = _targets(page.items)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    endpoint = "moderation_members.log_json" if fmt == "json" else "moderation_members.log"
+    more = url_for(endpoint, page=page.page + 1, **args) if page.has_next else None
+    if fmt == "json":
+        return jsonify({"events": [_event_json(e, links) for e in page.items],
+                        "page": page.page, "has_next": page.has_next, "more_url": more})
+    actions, kinds = queries.moderation_log_choices()
+    return render_template("moderation/log.html", page=page, links=links, errors=errors,
+                           args=args, actions=actions, kinds=kinds, action_label=action_label,
+                           more_url=more, prev_url=url_for(endpoint, page=page.page - 1, **args)
+                           if page.has_prev else None)

@@ -1,0 +1,100 @@
+"""Processes: the list, one process with its proposals, and creating one (admins)."""
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import permissions, queries, serializers
+from ..errors import ServiceError
+from ..extensions import db
+from ..models import Process, Section
+from ..services import deliberation
+from . import page_arg, params
+
+bp = Blueprint("processes", __name__)
+
+PROPOSAL_SORTS = ("supports", "activity", "newest")
+
+
+def _ballot_id(process):
+    from ..services.ballots import ballot_for
+
+    ballot = ballot_for(process)
+    return ballot.id if ballot else None
+
+
+@bp.route("/processes", defaults={"fmt": "html"})
+@bp.route("/processes.json", defaults={"fmt": "json"}, endpoint="index_json")
+def index(fmt):
+    processes = db.session.scalars(select(Process).order_by(Process.created_at.desc())).all()
+    if fmt == "json":
+        return jsonify({"processes": [serializers.process(p, _ballot_id(p)) for p in processes]})
+    return render_template("processes/index.html", processes=processes)
+
+
+@bp.route("/processes.json", methods=["POST"])
+def create_json():
+    process = deliberation.create_process(current_user, params())
+    return jsonify({"process": serializers.process(process, _ballot_id(process))}), 201
+
+
+@bp.route("/processes/new", methods=["GET", "POST"])
+def new():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
+    verdict = permissions.can_create_process(current_user)
+    data = params()
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            process = deliberation.create_process(current_user, data)
+            return redirect(url_for("processes.show", process_id=process.id))
+        except ServiceError as exc:
+            errors, status = exc.field_errors or {"form": exc.errors}, exc.status
+    elif not verdict:
+        status = 403
+    return render_template("processes/new.html", form=data, errors=errors,
+                           verdict=verdict), status
+
+
+@bp.route("/processes/<int:process_id>", defaults={"fmt": "html"})
+@bp.route("/processes/<int:process_id>.json", defaults={"fmt": "json"}, endpoint="show_json")
+def show(process_id, fmt):
+    process = deliberation.get_process(process_id)
+    sort = request.args.get("sort", "supports")
+    if sort not in PROPOSAL_SORTS:
+        sort = "supports"
+    page = queries.proposal_list(current_user, process=process, sort=sort, page=page_arg())
+    supported = queries.supported(current_user, [p.id for p in page.items])
+    if fmt == "json":
+        return jsonify({"process": serializers.process(process, _ballot_id(process)),
+                        "proposals": [serializers.proposal_summary(p, p.id in supported)
+                                      for p in page.items],
+                        "page": page.page, "has_next": page.has_next})
+    return render_template("processes/show.html", process=process, page=page, sort=sort,
+                           supported=supported,
+                           can_propose=permissions.can_create_proposal(current_user, process),
+                           eligible=permissions.is_eligible(current_user, process),
+                           ballot_id=_ballot_id(process),
+                           can_advance=permissions.can_advance_process(current_user))
+
+
+@bp.route("/processes/<int:process_id>/proposals/new", methods=["GET", "POST"])
+def new_proposal(process_id):
+    process = deliberation.get_process(process_id)
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
+    verdict = permissions.can_create_proposal(current_user, process)
+    data = params()
+    form = {k: data.get(k, "") for k in ("title", "summary", "body", "section")}
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            proposal = deliberation.create_proposal(current_user, process.id, form["title"],
+                                                    form["summary"], form["body"],
+                                                    form["section"] or None)
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+        except ServiceError as exc:
+            errors, status = exc.field_errors or {"form": exc.errors}, exc.status
+    sections = db.session.scalars(select(Section).order_by(Section.name)).all()
+    return render_template("processes/new_proposal.html", process=process, form=form,
+                           errors=errors, verdict=verdict, sections=sections), status

@@ -1,0 +1,205 @@
+"""Request-wide web concerns: errors as pages or JSON, security headers, template helpers."""
+import re
+import time
+from datetime import datetime
+
+from flask import jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.routing import IntegerConverter
+
+from . import permissions
+from .views.links import remembered_url_for
+from .errors import ServiceError
+from .extensions import db, limiter
+from .models.types import utcnow
+
+
+def wants_json():
+    return (request.path.endswith(".json") or request.is_json
+            or request.accept_mimetypes.best == "application/json")
+
+
+def json_errors(errors, status, extras=None):
+    body = {"errors": list(errors)}
+    if extras:
+        body["extras"] = extras
+    return jsonify(body), status
+
+
+def _csp():
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+            "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+            "object-src 'none'; frame-ancestors 'none'")
+
+
+def _wait_seconds(exc):
+    """Seconds until the breached limit's window resets (its whole window if unknown)."""
+    breached = limiter.current_limit
+    if breached is not None and breached.breached:
+        return max(int(breached.reset_at - time.time()), 1)
+    limit = getattr(exc, "limit", None)
+    return int(limit.limit.get_expiry()) if limit is not None else 60
+
+
+# -- input that never reaches a view ---------------------------------------------------------
+
+# The largest value of the integer columns ids live in (PostgreSQL INTEGER).
+MAX_ID = 2 ** 31 - 1
+# NUL cannot be stored in PostgreSQL text; an unpaired surrogate cannot be encoded as UTF-8.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes: a number too large to be an id is a 404, rather than an overflow
+    in the database driver. (Refusing the match instead would make werkzeug answer 405 where
+    another method's rule has the same path.)"""
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        if number > MAX_ID:
+            raise NotFound()
+        return number
+
+
+def _unstorable(value):
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+def check_input():
+    """Refuse, before any view runs, a body that claims to be JSON but is not a JSON object,
+    and text that no database column can hold."""
+    fields = [request.path, *request.args.values()]
+    if request.is_json:
+        if request.get_data(cache=True).strip():
+            try:
+                data = request.get_json()
+            except BadRequest:
+                raise BadRequest("The request body is not valid JSON.") from None
+            if not isinstance(data, dict):
+                raise BadRequest("Send a JSON object, as {\"name\": value, ...}.")
+            fields.append(data)
+    elif request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        fields.extend(request.form.values())
+    if any(_unstorable(field) for field in fields):
+        raise BadRequest("The request contains a character that cannot be stored "
+                         "(a NUL or an unpaired surrogate).")
+
+
+def timeago(value, now=None):
+    if value is None:
+        return ""
+    seconds = int(((now or utcnow()) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400 * 365, "y"), (86400 * 30, "mo"), (86400, "d"), (3600, "h"),
+                       (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "just now"
+
+
+def time_tag(dt):
+    """`<time>` with the full date as its title and the age as its text: what the reltime
+    macro prints, as one call for lists and posts that print it on every row."""
+    return Markup('<time datetime="%s" title="%s">%s</time>') % (
+        dt.isoformat(), dt.strftime("%-d %b %Y %H:%M UTC"), timeago(dt))
+
+
+def init_app(app):
+    @app.errorhandler(ServiceError)
+    def service_error(exc):
+        if wants_json():
+            return json_errors(exc.errors, exc.status, exc.extras)
+        return render_template("error.html", errors=exc.errors, status=exc.status), exc.status
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc):
+        wait = _wait_seconds(exc)
+        message = f"You are doing that too often. Try again in {wait} seconds."
+        if wants_json():
+            return json_errors([message], 429, {"wait_seconds": wait})
+        return render_template("error.html", errors=[message], status=429), 429
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(exc):
+        message = (f"This form could not be accepted: {exc.description} It may have been open "
+                   "too long or sent from another site. Reload the page and try again.")
+        if wants_json():
+            return json_errors([f"{exc.description} Send the page's CSRF token in an "
+                                "X-CSRFToken header, or use an API key."], 400)
+        return render_template("error.html", errors=[message], status=400), 400
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def out_of_range(exc):
+        # A value from the request its column cannot hold (an id in a JSON body too large for
+        # an integer, say): the database refused it, so it is the request's fault, not ours.
+        db.session.rollback()
+        message = "A value in the request is out of range."
+        if wants_json():
+            return json_errors([message], 400)
+        return render_template("error.html", errors=[message], status=400), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        messages = {400: "The request was not understood.",
+                    401: "Sign in to do that.",
+                    403: "You are not allowed to do that.",
+                    404: "There is nothing here.",
+                    405: "That method is not allowed here.",
+                    413: "That is too large to send."}
+        message = exc.description if exc.code == 400 and exc.description else \
+            messages.get(exc.code, exc.name)
+        if wants_json():
+            return json_errors([message], exc.code)
+        return render_template("error.html", errors=[message], status=exc.code), exc.code
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        db.session.rollback()
+        if wants_json():
+            return json_errors(["Something went wrong on our side."], 500)
+        return render_template("error.html", errors=["Something went wrong on our side."],
+                               status=500), 500
+
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(check_input)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers["Content-Security-Policy"] = _csp()
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if app.config.get("HSTS"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        return response
+
+    @app.teardown_appcontext
+    def end_session(exc):
+        db.session.remove()
+
+    app.jinja_env.filters["timeago"] = timeago
+    app.jinja_env.globals["time_tag"] = time_tag
+    app.jinja_env.globals["url_for"] = remembered_url_for
+    app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else None
+    app.jinja_env.globals["now"] = utcnow
+    app.jinja_env.globals["can_vote_item"] = lambda item: permissions.can_vote_on(current_user,
+                                                                                  item)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def helpers():
+        return {"wants_json": wants_json, "datetime": datetime}

@@ -1,0 +1,256 @@
+"""Fixtures: an app per database engine (SQLite always, PostgreSQL when TEST_DATABASE_URL is
+set), a client, a CLI runner, factories that go through the real services, query counting."""
+import os
+import re
+from contextlib import contextmanager
+
+import pytest
+from flask import g, request_started
+from sqlalchemy import event, text
+
+os.environ.setdefault("FORUM_ENV", "testing")
+
+from forum import create_app  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from tests.live import live_server  # noqa: E402,F401
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct horse battery staple"
+PROPOSAL_BODY = ("# Homes\n\nWe will build council homes at scale.\n\n"
+                 "Rents are capped at a third of income.\n\n- secure tenancies\n- repairs\n")
+NATIONS = [("england", "England"), ("scotland", "Scotland"), ("wales", "Wales")]
+
+
+def _database_ready():
+    from forum.models import Nation
+
+    db.session.add_all(Nation(code=c, name=n) for c, n in NATIONS)
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def _pg_schema():
+    """Create the PostgreSQL schema once per run; each test then truncates it."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        db.engine.dispose()
+    yield
+
+
+def make_app(engine, request, extra=None):
+    config = {"SQLALCHEMY_DATABASE_URI": "sqlite://" if engine == "sqlite" else PG_URL,
+              "SERVER_NAME": None}
+    config.update(extra or {})
+    app = create_app(config)
+    request_started.connect(_fresh_request_globals, app)
+    return app
+
+
+def _fresh_request_globals(sender, **extra):
+    # The `app` fixture keeps one app context open, which every test request reuses; without
+    # this, `g` (and Flask-Login's cached user in it) would carry over from one request to the
+    # next, so a member suspended or signed out mid-test would still look signed in.
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(**settings): settings for the app fixture, "
+                            "e.g. @pytest.mark.app_config(RATELIMIT_ENABLED=True)")
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request):
+    return request.param
+
+
+@pytest.fixture
+def app(engine_name, request):
+    if engine_name == "postgresql":
+        request.getfixturevalue("_pg_schema")
+    extra = {}
+    if (settings := request.node.get_closest_marker("app_config")) is not None:
+        extra.update(settings.kwargs)
+    if engine_name == "sqlite" and request.node.get_closest_marker("live"):
+        # A server in other processes needs the database in a file, not in this process.
+        path = request.getfixturevalue("tmp_path") / "live.db"
+        extra["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app = make_app(engine_name, request, extra)
+    with app.app_context():
+        if engine_name == "sqlite":
+            db.create_all()
+        else:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _database_ready()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# -- factories, through the real services ------------------------------------------------------
+
+class Factory:
+    def __init__(self, app):
+        self.app = app
+        self.n = 0
+
+    def group(self, name=None, nation="england"):
+        from forum.models import Group
+        from forum.services.posts import slugify
+
+        self.n += 1
+        name = name or f"Group {self.n}"
+        group = Group(name=name, slug=slugify(name), nation_code=nation)
+        db.session.add(group)
+        db.session.commit()
+        return group
+
+    def user(self, username=None, role="member", verified=True, nation="england", group=None):
+        from forum.models import Group, User
+        from forum.services import accounts
+
+        self.n += 1
+        username = username or f"member{self.n}"
+        if group is None:
+            group = db.session.scalar(db.select(Group).where(Group.nation_code == nation)) \
+                or self.group(nation=nation)
+        user = accounts.sign_up(username, f"{username}@example.org", PASSWORD,
+                                group_id=group.id, verified=verified)
+        if role != "member":
+            user = db.session.get(User, user.id)
+            user.role = role
+            db.session.commit()
+        return db.session.get(User, user.id)
+
+    def category(self, name=None, topic_creators="everyone"):
+        from forum.models import Category
+        from forum.services.posts import slugify
+
+        self.n += 1
+        name = name or f"Category {self.n}"
+        cat = Category(name=name, slug=slugify(name), topic_creators=topic_creators)
+        db.session.add(cat)
+        db.session.commit()
+        return cat
+
+    def topic(self, user=None, category=None, title=None, raw="The first post of a topic."):
+        from forum.services import posts
+
+        self.n += 1
+        return posts.create_topic(user or self.user(), (category or self.category()).id,
+                                  title or f"A topic about things {self.n}", raw).topic
+
+    def reply(self, topic, user=None, raw="A reply that says something.", reply_to=None):
+        from forum.services import posts
+
+        return posts.create_post(user or self.user(), topic.id, raw, reply_to)
+
+    def admin(self):
+        return self.user(role="admin")
+
+    def process(self, scope="uk", kind="policy_priorities", days=(10, 20, 30), **settings):
+        from datetime import timedelta
+
+        from forum.models import utcnow
+        from forum.services import deliberation
+
+        self.n += 1
+        now = utcnow()
+        data = {"kind": kind, "scope": scope, "title": f"Policy Priorities {2026 + self.n}",
+                "seats": 3, "proposals_close_at": now + timedelta(days=days[0]),
+                "amendments_close_at": now + timedelta(days=days[1]),
+                "labs_close_at": now + timedelta(days=days[2])}
+        data.update(settings)
+        return deliberation.create_process(self.admin(), data)
+
+    def proposal(self, process=None, user=None, body=PROPOSAL_BODY, title=None):
+        from forum.services import deliberation
+
+        process = process or self.process()
+        self.n += 1
+        return deliberation.create_proposal(
+            user or self.user(nation=process.scope if process.scope != "uk" else "england"),
+            process.id, title or f"Build homes people can afford {self.n}",
+            "More council homes, paid for by land value capture.", body)
+
+    def amendment(self, proposal, user=None, start=2, end=2, text=None, kind="amendment",
+                  rationale="Because it makes the text clearer."):
+        from forum.services import amendments
+
+        self.n += 1
+        return amendments.propose_item(user or self.user(), proposal.id, kind, start, end,
+                                       f"A better paragraph, take {self.n}." if text is None else text,
+                                       rationale)
+
+
+@pytest.fixture
+def make(app):
+    return Factory(app)
+
+
+def login(client, user, password=PASSWORD):
+    response = client.post("/login", data={"login": user.username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def auth():
+    return login
+
+
+# -- query counting --------------------------------------------------------------------------
+
+class QueryCounter:
+    def __init__(self):
+        self.statements = []
+
+    def __len__(self):
+        return len(self.statements)
+
+    def report(self):
+        return "\n".join(f"{i + 1}. {s}" for i, s in enumerate(self.statements))
+
+
+@pytest.fixture
+def count_queries(app):
+    @contextmanager
+    def counting():
+        # A real request starts with an empty session; the test's may hold loaded rows.
+        db.session.expunge_all()
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.I):
+                counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+# -- mail ------------------------------------------------------------------------------------
+
+# `mailbox`: a real SMTP server on loopback that the app's mail goes through (tests/mailserver.py).
+pytest_plugins = ["tests.mailserver"]

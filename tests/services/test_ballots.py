@@ -1,0 +1,83 @@
+"""Promotion and publication: the right role at the right phase, and a ballot that never
+changes once published."""
+from datetime import timedelta
+
+import pytest
+
+from forum.errors import Conflict, PermissionDenied, ValidationFailed
+from forum.extensions import db
+from forum.models import Ballot, Process, Proposal, utcnow
+from forum.services import ballots, cycle, deliberation
+
+
+def to_ballot_phase(process):
+    now = utcnow()
+    row = db.session.get(Process, process.id)
+    row.proposals_close_at = now - timedelta(days=3)
+    row.amendments_close_at = now - timedelta(days=2)
+    row.labs_close_at = now - timedelta(days=1)
+    db.session.commit()
+    cycle.advance_all()
+
+
+@pytest.fixture
+def ready(make):
+    process = make.process(support_threshold=2)
+    popular, unpopular = make.proposal(process), make.proposal(process)
+    for _ in range(2):
+        deliberation.support_proposal(make.user(), popular.id)
+    ballot = db.session.scalar(db.select(Ballot).where(Ballot.process_id == process.id))
+    return process, ballot, popular, unpopular
+
+
+def test_promotion_needs_an_admin_and_the_ballot_phase(make, ready):
+    process, ballot, popular, unpopular = ready
+    with pytest.raises(PermissionDenied):
+        ballots.promote(make.user(role="moderator"), ballot.id)
+    with pytest.raises(Conflict, match="proposals phase"):
+        ballots.promote(make.admin(), ballot.id)
+    to_ballot_phase(process)
+    ballots.promote(make.admin(), ballot.id)
+    assert db.session.get(Proposal, popular.id).status == "on_ballot"
+    row = db.session.get(Proposal, unpopular.id)
+    assert row.status == "not_qualified"
+    assert row.status_reason == "Not on the ballot: it had 0 supports and needed 2."
+    with pytest.raises(Conflict, match="promoted"):
+        ballots.promote(make.admin(), ballot.id)
+
+
+def test_published_ballot_is_immutable(make, ready, runner, tmp_path):
+    process, ballot, popular, _ = ready
+    admin = make.admin()
+    with pytest.raises(Conflict, match="draft: promote"):
+        ballots.publish(admin, ballot.id)
+    to_ballot_phase(process)
+    ballots.promote(admin, ballot.id)
+    with pytest.raises(Conflict, match="outcomes follow publication"):
+        ballots.record_outcome(admin, db.session.get(Ballot, ballot.id).items[0].id, "adopted")
+    published = ballots.publish(admin, ballot.id)
+    frozen = published.export_json
+    with pytest.raises(Conflict, match="cannot change"):
+        ballots.publish(admin, ballot.id)
+    with pytest.raises(ValidationFailed):
+        ballots.record_outcome(admin, published.items[0].id, "maybe")
+    ballots.record_outcome(admin, published.items[0].id, "adopted")
+    assert db.session.get(Ballot, ballot.id).export_json == frozen
+    assert db.session.get(Proposal, popular.id).status == "adopted"
+
+    result = runner.invoke(args=["forum", "export-ballot", str(ballot.id), "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"ballot-{ballot.id}.json").read_text(encoding="utf-8") == frozen
+    assert (tmp_path / f"ballot-{ballot.id}.blt").read_text().startswith("1 1\n0\n")
+    assert published.export_sha256 in result.output
+
+
+def test_no_qualifying_proposal_means_nothing_to_publish(make):
+    process = make.process(support_threshold=5)
+    make.proposal(process)
+    ballot = db.session.scalar(db.select(Ballot).where(Ballot.process_id == process.id))
+    to_ballot_phase(process)
+    ballots.promote(make.admin(), ballot.id)
+    with pytest.raises(Conflict, match="nothing to put on the ballot"):
+        ballots.publish(make.admin(), ballot.id)

@@ -1,0 +1,215 @@
+"""Intake, lab decisions, versions and finalising: the rules, per role and per state."""
+from datetime import timedelta
+
+import pytest
+
+from forum.errors import Conflict, PermissionDenied, ValidationFailed
+from forum.extensions import db
+from forum.models import (Amendment, AuditEvent, Process, Proposal, Section, SectionMembership,
+                          utcnow)
+from forum.services import cycle, intake, labs, posts, voting
+
+
+@pytest.fixture
+def lead(make):
+    user = make.user("lead")
+    section = Section(name="Housing", slug="housing")
+    db.session.add(section)
+    db.session.flush()
+    db.session.add(SectionMembership(section_id=section.id, user_id=user.id, is_lead=True))
+    db.session.commit()
+    return db.session.get(type(user), user.id)
+
+
+def proposal_in_section(make, lead, **settings):
+    proposal = make.proposal(make.process(**settings))
+    row = db.session.get(Proposal, proposal.id)
+    row.section_id = lead.section_memberships[0].section_id
+    db.session.commit()
+    return row
+
+
+def vote(make, item, ups, downs):
+    for _ in range(ups):
+        voting.cast_vote(make.user(), item.id, 1)
+    for _ in range(downs):
+        voting.cast_vote(make.user(), item.id, -1)
+
+
+def test_intake_rule_exactly_as_designed(make, lead):
+    proposal = proposal_in_section(make, lead, lab_min_votes=3, lab_intake_max=2,
+                                   lab_clarifications_max=1)
+    strong = make.amendment(proposal)
+    vote(make, strong, 9, 1)
+    good = make.amendment(proposal)
+    vote(make, good, 3, 0)
+    also_good = make.amendment(proposal)
+    vote(make, also_good, 3, 1)             # good enough, but below the cap of 2
+    tied = make.amendment(proposal)
+    vote(make, tied, 2, 2)                  # not more up than down
+    few = make.amendment(proposal)
+    vote(make, few, 2, 0)                   # fewer than 3 votes
+    q1 = make.amendment(proposal, kind="clarification", start=3, end=3,
+                        text="Which income is meant here?")
+    vote(make, q1, 4, 0)
+    q2 = make.amendment(proposal, kind="clarification", start=2, end=2,
+                        text="Who pays for the building?")
+    vote(make, q2, 3, 0)
+    lab = intake.close_amendment_window(lead, proposal.id, "Ready to work")
+    entries = {e.amendment_id: e for e in labs.db.session.scalars(
+        db.select(labs.IntakeEntry).where(labs.IntakeEntry.lab_id == lab.id))}
+    assert [i.id for i in (strong, good) if entries[i.id].taken] == [strong.id, good.id]
+    assert entries[also_good.id].reason == "below the cut: 2 amendments taken"
+    assert entries[tied.id].reason == "no more up than down votes"
+    assert entries[few.id].reason == "fewer than 3 votes"
+    assert entries[q1.id].taken and not entries[q2.id].taken
+    # Wilson bounds: (9,1) .60 > (3,0) .44 > (2,0) .34 > (3,1) .30 > (2,2) .15
+    ranks = [entries[i.id].rank for i in (strong, good, few, also_good, tied)]
+    assert ranks == [1, 2, 3, 4, 5]
+    statuses = {i.id: db.session.get(Amendment, i.id).status for i in (strong, few, q2)}
+    assert statuses == {strong.id: "in_lab", few.id: "not_selected", q2.id: "not_selected"}
+    assert db.session.get(Proposal, proposal.id).status == "in_lab"
+    with pytest.raises(PermissionDenied, match="in lab: voting is closed"):
+        voting.cast_vote(make.user(), strong.id, 1)
+
+
+def test_who_may_close_a_window(make, lead):
+    proposal = proposal_in_section(make, lead)
+    for user in (make.user(), make.user("other_lead")):
+        with pytest.raises(PermissionDenied, match="moderators and the section's leads"):
+            intake.close_amendment_window(user, proposal.id)
+    intake.close_amendment_window(make.user(role="moderator"), proposal.id, "Early")
+    with pytest.raises(PermissionDenied, match="in lab: its window is not open"):
+        intake.close_amendment_window(lead, proposal.id)
+
+
+@pytest.fixture
+def lab_with_items(make, lead):
+    proposal = proposal_in_section(make, lead, lab_min_votes=1)
+    first = make.amendment(proposal, start=2, end=2, text="We will build homes at scale.")
+    second = make.amendment(proposal, start=2, end=3, text="Homes, and fair rents.")
+    third = make.amendment(proposal, start=4, end=4, text="- secure tenancies for life")
+    question = make.amendment(proposal, kind="clarification", start=3, end=3,
+                              text="A third of which income?")
+    for item in (first, second, third, question):
+        vote(make, item, 2, 0)
+    lab = intake.close_amendment_window(lead, proposal.id)
+    return lab, first, second, third, question
+
+
+def test_only_leads_decide(make, lead, lab_with_items):
+    lab, first, *_ = lab_with_items
+    expert = make.user("expert")
+    labs.invite(lead, lab.id, "expert", "expert")
+    for user in (make.user(), make.user(role="moderator"), expert):
+        with pytest.raises(PermissionDenied, match="lab's leads"):
+            labs.decide(user, lab.id, {"decision": "accept", "amendment_id": first.id})
+    labs.decide(make.admin(), lab.id, {"decision": "accept", "amendment_id": first.id})
+
+
+def test_lab_room_only_for_lab_members(make, lead, lab_with_items):
+    lab = lab_with_items[0]
+    outsider, expert = make.user(), make.user("expert")
+    with pytest.raises(PermissionDenied, match="invited members"):
+        posts.create_post(outsider, lab.topic_id, "May I join in?")
+    labs.invite(lead, lab.id, "expert", "expert")
+    assert posts.create_post(expert, lab.topic_id, "Here is the evidence.")
+    assert posts.create_post(lead, lab.topic_id, "Thank you.")
+    labs.remove(lead, lab.id, "expert")
+    with pytest.raises(PermissionDenied):
+        posts.create_post(db.session.get(type(expert), expert.id), lab.topic_id, "Still here?")
+
+
+def test_overlap_refused_with_pointer_to_composite(lead, lab_with_items):
+    lab, first, second, third, _ = lab_with_items
+    labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": first.id})
+    with pytest.raises(Conflict, match="composite them"):
+        labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": second.id})
+    assert db.session.get(Amendment, second.id).status == "in_lab"
+    labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": third.id})
+    base, blocks, _ = labs.draft(lab)
+    assert blocks[1] == "We will build homes at scale."
+    assert blocks[3] == "- secure tenancies for life"
+
+
+def test_composite_credits_every_amendment(lead, lab_with_items):
+    lab, first, second, _, _ = lab_with_items
+    decision = labs.decide(lead, lab.id, {
+        "decision": "composite", "amendment_ids": [first.id, second.id], "start": 2, "end": 3,
+        "text": "We build homes at scale, with fair rents.", "note": "Both said it."})
+    assert sorted(i.amendment_id for i in decision.items) == [first.id, second.id]
+    assert {db.session.get(Amendment, i).status for i in (first.id, second.id)} == {
+        "composited"}
+    _, blocks, _ = labs.draft(lab)
+    assert blocks[1] == "We build homes at scale, with fair rents."
+    assert len(blocks) == 3
+
+
+def test_reject_needs_a_reason_and_answer_only_clarifications(lead, lab_with_items):
+    lab, first, _, _, question = lab_with_items
+    with pytest.raises(ValidationFailed, match="reason"):
+        labs.decide(lead, lab.id, {"decision": "reject", "amendment_id": first.id})
+    with pytest.raises(ValidationFailed, match="Only clarifications"):
+        labs.decide(lead, lab.id, {"decision": "answer", "amendment_id": first.id,
+                                   "text": "Yes."})
+    labs.decide(lead, lab.id, {"decision": "reject", "amendment_id": first.id,
+                               "note": "It weakens the commitment."})
+    row = db.session.get(Amendment, first.id)
+    assert (row.status, row.status_reason) == ("rejected", "It weakens the commitment.")
+    with pytest.raises(Conflict, match="already decided"):
+        labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": first.id})
+    labs.decide(lead, lab.id, {"decision": "answer", "amendment_id": question.id,
+                               "text": "Net income."})
+    assert db.session.get(Amendment, question.id).status == "answered"
+
+
+def test_publish_versions_and_finalise(make, lead, lab_with_items):
+    lab, first, second, third, question = lab_with_items
+    with pytest.raises(Conflict, match="same as version 1"):
+        labs.publish(lead, lab.id)
+    labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": first.id})
+    with pytest.raises(Conflict, match="not yet published"):
+        labs.finalise(lead, lab.id)
+    v2 = labs.publish(lead, lab.id, "First pass")
+    assert (v2.number, v2.note) == (2, "First pass")
+    with pytest.raises(Conflict, match=f"#{second.id}"):
+        labs.finalise(lead, lab.id)
+    labs.decide(lead, lab.id, {"decision": "reject", "amendment_id": second.id, "note": "No."})
+    labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": third.id})
+    labs.decide(lead, lab.id, {"decision": "answer", "amendment_id": question.id,
+                               "text": "Net."})
+    v3 = labs.publish(lead, lab.id)
+    assert v3.number == 3 and "secure tenancies for life" in v3.body
+    labs.finalise(lead, lab.id)
+    assert db.session.get(Proposal, lab.proposal_id).status == "final"
+    with pytest.raises(PermissionDenied, match="finalised"):
+        labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": third.id})
+    actions = set(db.session.scalars(db.select(AuditEvent.action).where(
+        AuditEvent.target_kind == "lab", AuditEvent.target_id == lab.id)))
+    assert {"lab_accept", "lab_reject", "lab_answer", "publish_version",
+            "finalise_lab"} <= actions
+
+
+def test_advance_is_idempotent_and_follows_deadlines(make, lead):
+    proposal = proposal_in_section(make, lead, lab_min_votes=1)
+    item = make.amendment(proposal)
+    vote(make, item, 2, 0)
+    process = db.session.get(Process, proposal.process_id)
+    assert cycle.advance_all() == []
+    now = utcnow()
+    process.proposals_close_at = now - timedelta(hours=2)
+    process.amendments_close_at = now - timedelta(hours=1)
+    db.session.commit()
+    done = cycle.advance_all()
+    assert f"closed the window of proposal {proposal.id}" in done
+    assert cycle.advance_all() == []
+    assert db.session.get(Process, process.id).phase == "labs"
+    assert db.session.get(Amendment, item.id).status == "in_lab"
+    process = db.session.get(Process, process.id)
+    process.labs_close_at = now - timedelta(minutes=1)
+    db.session.commit()
+    cycle.advance_all()
+    assert db.session.get(Process, process.id).phase == "ballot"
+    assert db.session.get(Proposal, proposal.id).status == "final"
+    with pytest.raises(PermissionDenied):
+        cycle.advance_process(make.user(role="moderator"), process.id)

@@ -1,0 +1,289 @@
+"""Notifications: one test per event, the levels that decide who hears, batching, marking read,
+and the unread count carried on the member's row."""
+import pytest
+from sqlalchemy import select
+
+from forum.db import write_transaction
+from forum.extensions import db
+from forum.models import Notification, TopicNotificationLevel, User
+from forum.services import amendments, deliberation, notifications, posts, voting
+from tests.conftest import login
+
+
+def inbox(user, kind=None):
+    """(kind, data) of a member's notifications, oldest first."""
+    db.session.rollback()
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if kind:
+        stmt = stmt.where(Notification.kind == kind)
+    return [(n.kind, n.data) for n in db.session.scalars(stmt.order_by(Notification.id))]
+
+
+def kinds(user):
+    return [k for k, _ in inbox(user)]
+
+
+def unread(user):
+    db.session.rollback()
+    return db.session.get(User, user.id).unread_notification_count
+
+
+@pytest.fixture
+def people(make):
+    return {name: make.user(name) for name in ("ann", "ben", "cat", "dai")}
+
+
+# -- forum events ------------------------------------------------------------------------------
+
+def test_a_reply_to_a_post_notifies_its_author(make, people):
+    ann, ben = people["ann"], people["ben"]
+    topic = make.topic(user=ann, title="Bike lanes on every main road")
+    reply = make.reply(topic, user=ben, raw="Yes, and cycle parking.", reply_to=1)
+    [(kind, data)] = inbox(ann)
+    assert kind == "replied"
+    assert data["actor"] == "ben" and data["title"] == "Bike lanes on every main road"
+    assert data["url"] == f"/t/{topic.slug}/{topic.id}/{reply.post_number}"
+    assert data["excerpt"] == "Yes, and cycle parking."
+    assert inbox(ben) == []  # never about one's own post
+    assert unread(ann) == 1
+
+
+def test_a_reply_to_a_reply_notifies_that_reply_s_author(make, people):
+    topic = make.topic(user=people["ann"])
+    second = make.reply(topic, user=people["ben"])
+    make.reply(topic, user=people["cat"], reply_to=second.post_number)
+    assert kinds(people["ben"]) == ["replied"]
+    # ann watches the topic she started, so she hears of both posts.
+    assert kinds(people["ann"]) == ["replied", "posted"]
+
+
+def test_mentions(make, people):
+    topic = make.topic(user=people["ann"])
+    make.reply(topic, user=people["ben"],
+               raw="Asking @cat and @Dai, not `@ann` in code, nor @nobody.")
+    assert kinds(people["cat"]) == ["mentioned"] and kinds(people["dai"]) == ["mentioned"]
+    assert kinds(people["ann"]) == ["replied"]  # one notification, the most specific
+
+
+def test_quotes(make, people):
+    topic = make.topic(user=people["ann"], raw="Buses should run all night.")
+    second = make.reply(topic, user=people["ben"], raw="Trains too.")
+    quote = (f"> [@ben wrote](/t/{topic.slug}/{topic.id}/{second.post_number}):\n>\n"
+             "> Trains too.\n\nAgreed.")
+    make.reply(topic, user=people["cat"], raw=quote)
+    assert kinds(people["ben"]) == ["quoted"]
+
+
+def test_an_edit_notifies_only_the_newly_mentioned(make, people):
+    topic = make.topic(user=people["ann"])
+    post = make.reply(topic, user=people["ben"], raw="Thanks @cat.")
+    posts.edit_post(people["ben"], post.id, "Thanks @cat and @dai.")
+    assert kinds(people["cat"]) == ["mentioned"]
+    assert kinds(people["dai"]) == ["mentioned"]
+
+
+def test_likes_are_batched_while_unread(make, people):
+    topic = make.topic(user=people["ann"])
+    post = make.reply(topic, user=people["ben"])
+    posts.like_post(people["cat"], post.id)
+    posts.like_post(people["dai"], post.id)
+    posts.like_post(people["dai"], post.id)  # liking again is no news
+    [(kind, data)] = inbox(people["ben"])
+    assert kind == "liked" and data["count"] == 2 and data["actor"] == "dai"
+    notifications.mark_read(people["ben"])
+    posts.like_post(people["ann"], post.id)
+    assert [d["count"] for _, d in inbox(people["ben"])] == [2, 1]
+
+
+def test_watching_a_topic_hears_every_post(make, people):
+    topic = make.topic(user=people["ann"])
+    notifications.set_topic_level(people["dai"], topic.id, "watching")
+    make.reply(topic, user=people["ben"])
+    make.reply(topic, user=people["cat"])
+    assert kinds(people["dai"]) == ["posted", "posted"]
+    # cat replied, so she tracks the topic: later posts are no notification for her.
+    make.reply(topic, user=people["ben"], raw="One more thing.")
+    assert kinds(people["cat"]) == []
+
+
+def test_muting_a_topic_silences_it(make, people):
+    topic = make.topic(user=people["ann"])
+    notifications.set_topic_level(people["ann"], topic.id, "muted")
+    make.reply(topic, user=people["ben"], raw="Hello @ann.", reply_to=1)
+    assert kinds(people["ann"]) == []
+
+
+def test_defaults_watch_what_you_started_and_track_what_you_replied_to(make, people):
+    topic = make.topic(user=people["ann"])
+    make.reply(topic, user=people["ben"])
+    levels = dict(db.session.execute(select(TopicNotificationLevel.user_id,
+                                            TopicNotificationLevel.level)).all())
+    assert levels == {people["ann"].id: "watching", people["ben"].id: "tracking"}
+    # A chosen level is never overwritten by a default.
+    notifications.set_topic_level(people["cat"], topic.id, "muted")
+    make.reply(topic, user=people["cat"])
+    assert notifications.topic_level(people["cat"], topic)[0] == "muted"
+
+
+# -- deliberation events -----------------------------------------------------------------------
+
+def test_new_amendments_and_clarifications_notify_the_proposal_s_author(make, people):
+    proposal = make.proposal(user=people["ann"])
+    item = make.amendment(proposal, user=people["ben"])
+    make.amendment(proposal, user=people["cat"], kind="clarification",
+                   text="What counts as income here?")
+    assert kinds(people["ann"]) == ["amendment_proposed", "clarification_asked"]
+    _, data = inbox(people["ann"])[0]
+    assert data["url"] == f"/amendments/{item.id}" and data["item"] == "amendment"
+    # ben now watches the proposal's thread: he hears of cat's clarification too.
+    assert kinds(people["ben"]) == ["clarification_asked"]
+
+
+def test_tracking_a_proposal_hears_new_items_but_not_every_post(make, people):
+    proposal = make.proposal(user=people["ann"])
+    notifications.set_topic_level(people["dai"], proposal.topic_id, "tracking")
+    make.amendment(proposal, user=people["ben"])
+    make.reply(proposal.topic, user=people["cat"])
+    assert kinds(people["dai"]) == ["amendment_proposed"]
+
+
+def test_votes_on_an_amendment_are_batched(make, people):
+    proposal = make.proposal(user=people["ann"])
+    item = make.amendment(proposal, user=people["ben"])
+    voting.cast_vote(people["cat"], item.id, 1)
+    voting.cast_vote(people["dai"], item.id, -1)
+    voting.cast_vote(people["ann"], item.id, 1)
+    voting.cast_vote(people["ann"], item.id, 1)   # the same vote again: no news
+    voting.cast_vote(people["cat"], item.id, 0)   # withdrawn: no news
+    [(kind, data)] = inbox(people["ben"])
+    assert kind == "amendment_votes"
+    assert (data["count"], data["up"], data["down"]) == (3, 2, 1)
+    assert notifications.describe(db.session.scalars(select(Notification).where(
+        Notification.user_id == people["ben"].id)).one()).startswith("3 new votes (+2 / -1)")
+
+
+def test_watching_a_process_hears_of_new_proposals(make, people):
+    process = make.process()
+    notifications.set_process_level(people["dai"], process.id, "watching")
+    proposal = make.proposal(process, user=people["ann"])
+    assert kinds(people["dai"]) == ["proposal_created"]
+    # ... and, as if watching each of its threads, of posts in them.
+    make.reply(proposal.topic, user=people["ben"])
+    assert kinds(people["dai"]) == ["proposal_created", "posted"]
+
+
+def test_muting_a_process_silences_its_threads_unless_a_topic_says_otherwise(make, people):
+    process = make.process()
+    proposal = make.proposal(process, user=people["ann"])
+    other = make.proposal(process, user=people["cat"])
+    notifications.set_process_level(people["ann"], process.id, "muted")
+    notifications.set_process_level(people["cat"], process.id, "muted")
+    make.amendment(proposal, user=people["ben"])  # ann's own row (watching, created) wins
+    assert kinds(people["ann"]) == ["amendment_proposed"]
+    notifications.set_topic_level(people["cat"], other.topic_id, "muted")
+    make.amendment(other, user=people["ben"])
+    assert kinds(people["cat"]) == []
+
+
+@pytest.mark.parametrize("kind, fields, text", [
+    ("amendment_in_lab", {}, "Your amendment to {title} was taken into the policy lab"),
+    ("amendment_not_selected", {}, "Your amendment to {title} was not selected"),
+    ("amendment_decided", {"decision": "accepted"}, "The policy lab accepted your amendment"),
+    ("lab_invitation", {}, "lead invited you to the policy lab on {title}"),
+    ("proposal_promoted", {}, "Your proposal {title} is on the ballot"),
+    ("proposal_not_qualified", {}, "Your proposal {title} did not qualify for the ballot"),
+    ("proposal_adopted", {}, "Your proposal {title} was adopted"),
+    ("proposal_not_adopted", {}, "Your proposal {title} was not adopted"),
+    ("moderated", {"action": "hid", "target": "post", "reason": "off-topic"},
+     "A moderator hid your post in {title}"),
+])
+def test_kinds_other_services_send(make, people, kind, fields, text):
+    """Labs, ballots and moderation call notify(); outcomes about your own contribution are
+    heard even in a muted topic."""
+    proposal = make.proposal(user=people["ann"])
+    item = make.amendment(proposal, user=people["ann"])
+    lead = make.user("lead")
+    notifications.set_topic_level(people["ann"], proposal.topic_id, "muted")
+    with write_transaction():
+        if kind == "lab_invitation":
+            notifications.notify(people["ann"].id, kind, actor=lead, topic=proposal.topic,
+                                 proposal=proposal)
+        elif kind.startswith("amendment"):
+            notifications.notify(people["ann"].id, kind, amendment=item, actor=lead, **fields)
+        elif kind == "moderated":
+            notifications.notify(people["ann"].id, kind, post=first_post(proposal), actor=lead,
+                                 **fields)
+        else:
+            notifications.notify(people["ann"].id, kind, proposal=proposal, **fields)
+    found = db.session.scalars(select(Notification).where(
+        Notification.user_id == people["ann"].id, Notification.kind == kind)).one()
+    assert notifications.describe(found).startswith(text.format(title=proposal.title))
+
+
+def first_post(proposal):
+    from forum.models import Post
+
+    return db.session.scalar(select(Post).where(Post.topic_id == proposal.topic_id,
+                                                Post.post_number == 1))
+
+
+def test_unknown_kinds_are_refused(app, people):
+    with pytest.raises(ValueError, match="unknown notification kind"):
+        notifications.notify(people["ann"].id, "gossip")
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+def test_mark_one_and_all_read_keep_the_count_on_the_row(make, people):
+    topic = make.topic(user=people["ann"])
+    for name in ("ben", "cat", "dai"):
+        make.reply(topic, user=people[name], reply_to=1)
+    assert unread(people["ann"]) == 3
+    first = db.session.scalars(select(Notification).where(
+        Notification.user_id == people["ann"].id).order_by(Notification.id)).first()
+    assert notifications.mark_read(people["ann"], first.id) == 2
+    assert unread(people["ann"]) == 2
+    assert notifications.mark_read(people["ann"]) == 0
+    assert unread(people["ann"]) == 0
+
+
+def test_a_member_cannot_touch_another_member_s_notifications(make, people):
+    from forum.errors import NotFound
+
+    topic = make.topic(user=people["ann"])
+    make.reply(topic, user=people["ben"])
+    theirs = db.session.scalars(select(Notification)).first()
+    with pytest.raises(NotFound):
+        notifications.mark_read(people["cat"], theirs.id)
+    assert unread(people["ann"]) == 1
+
+
+def test_the_bell_shows_the_count_without_a_query_of_its_own(client, make, people,
+                                                             count_queries):
+    topic = make.topic(user=people["ann"])
+    make.reply(topic, user=people["ben"], reply_to=1)
+    make.reply(topic, user=people["cat"], reply_to=1)
+    login(client, people["ann"])
+    page = client.get("/categories").get_data(as_text=True)
+    assert 'class="bell-count">2<' in page
+    with count_queries() as counted:
+        client.get("/categories")
+    with_bell = len(counted)
+    notifications.mark_read(db.session.get(User, people["ann"].id))
+    with count_queries() as counted:
+        page = client.get("/categories").get_data(as_text=True)
+    assert "bell-count" not in page
+    assert len(counted) == with_bell, counted.report()
+    assert not any("notifications" in s for s in counted.statements), counted.report()
+
+
+def test_withdrawing_and_proposing_again_keeps_one_watch_row(make, people):
+    proposal = make.proposal(user=people["ann"])
+    item = make.amendment(proposal, user=people["ben"])
+    amendments.withdraw_item(people["ben"], item.id)
+    make.amendment(proposal, user=people["ben"], text="A second try at it.")
+    rows = db.session.scalars(select(TopicNotificationLevel).where(
+        TopicNotificationLevel.user_id == people["ben"].id)).all()
+    assert [(r.topic_id, r.level, r.reason) for r in rows] == \
+        [(proposal.topic_id, "watching", "amended")]
+    assert deliberation.get_proposal(proposal.id).amendment_count == 1

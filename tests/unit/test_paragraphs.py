@@ -1,0 +1,85 @@
+"""Splitting Markdown into numbered paragraphs, and replacing ranges of them."""
+from forum.paragraphs import check_range, join, replace_range, split, word_diff
+
+TEXT = """# Homes for all
+
+We will build council homes at scale.
+Every town gets its share.
+
+- rent capped at a third of income
+- secure tenancies
+
+  with no-fault evictions ended
+
+- repairs within a month
+
+```
+budget = homes * cost
+
+total = budget + land
+```
+
+## Paying for it
+
+> Land value capture funds it.
+
+| year | homes |
+|------|-------|
+| 1    | 10k   |
+
+1. first
+2. second"""
+
+
+def test_split_numbers_top_level_blocks():
+    blocks = split(TEXT)
+    assert blocks[0] == "# Homes for all"
+    assert blocks[1] == "We will build council homes at scale.\nEvery town gets its share."
+    assert blocks[2].startswith("- rent capped") and blocks[2].endswith("repairs within a month")
+    assert "with no-fault evictions ended" in blocks[2]
+    assert blocks[3].startswith("```") and "total = budget + land" in blocks[3]
+    assert blocks[4] == "## Paying for it"
+    assert blocks[5] == "> Land value capture funds it."
+    assert blocks[6].startswith("| year")
+    assert blocks[7] == "1. first\n2. second"
+    assert len(blocks) == 8
+
+
+def test_heading_without_blank_line_stands_alone():
+    assert split("# Title\nText under it") == ["# Title", "Text under it"]
+
+
+def test_fenced_block_keeps_blank_lines_and_fake_headings():
+    blocks = split("Intro\n\n~~~\n# not a heading\n\n- not a list\n~~~\n\nOutro")
+    assert blocks == ["Intro", "~~~\n# not a heading\n\n- not a list\n~~~", "Outro"]
+
+
+def test_join_round_trips():
+    assert split(join(split(TEXT))) == split(TEXT)
+
+
+def test_replace_range_replaces_deletes_and_inserts():
+    blocks = ["a", "b", "c"]
+    assert replace_range(blocks, 2, 2, "B") == ["a", "B", "c"]
+    assert replace_range(blocks, 2, 3, "") == ["a"]
+    assert replace_range(blocks, 2, 1, "new\n\nnewer") == ["a", "new", "newer", "b", "c"]
+    assert replace_range(blocks, 4, 3, "end") == ["a", "b", "c", "end"]
+    assert replace_range(blocks, 1, 3, "all") == ["all"]
+
+
+def test_check_range():
+    assert check_range(3, 1, 3) is None
+    assert check_range(3, 4, 3) is None  # insert at the end
+    assert check_range(3, 2, 1) is None  # insert before 2
+    assert "does not exist" in check_range(3, 5, 5)
+    assert "does not exist" in check_range(3, 0, 1)
+    assert "ends before it starts" in check_range(3, 3, 1)
+    assert "does not exist" in check_range(3, 2, 4)
+
+
+def test_word_diff_marks_insertions_and_deletions():
+    diff = word_diff("rent capped at a third", "rent capped at a quarter of income")
+    assert ("-", "third") in diff
+    assert ("+", "quarter of income") in diff
+    assert "".join(t for op, t in diff if op != "+") == "rent capped at a third"
+    assert "".join(t for op, t in diff if op != "-") == "rent capped at a quarter of income"

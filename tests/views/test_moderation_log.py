@@ -1,0 +1,111 @@
+"""The public moderation log: anyone reads it; filters by moderator, action, target kind and
+date; pages of 50, newest first; each entry names one target, with its reason."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from forum.extensions import db
+from forum.models import AuditEvent
+from forum.permissions import CONSOLE
+from forum.services import moderation, review
+from tests.conftest import login
+from tests.openapi_check import assert_documented
+
+UNTIL = (datetime.now(timezone.utc) + timedelta(days=7)).strftime("%Y-%m-%d")
+
+
+@pytest.fixture
+def history(make):
+    """Two moderators' acts, and one hide by flags."""
+    alice, bob = make.user("alice", role="moderator"), make.user("bob", role="moderator")
+    member = make.user("carol")
+    topic = make.topic()
+    post = make.reply(topic, user=member)
+    other = make.reply(topic)
+    moderation.lock_topic(alice, topic.id, "too heated")
+    moderation.silence_member(bob, member.id, "insults", UNTIL)
+    moderation.hide(bob, "post", post.id, "an insult")
+    for _ in range(3):
+        review.flag(make.user(), "post", other.id, "spam")
+    return {"alice": alice, "bob": bob, "carol": member, "topic": topic, "post": post,
+            "other": other}
+
+
+def log(client, **args):
+    response = client.get("/moderation-log.json", query_string=args)
+    assert response.status_code == 200, response.get_json()
+    assert_documented(response, "GET", "/moderation-log.json")
+    return response.get_json()
+
+
+def test_anyone_can_read_it_newest_first(client, history):
+    events = log(client)["events"]
+    assert [e["action"] for e in events] == ["hide_post", "hide_post", "silence_user",
+                                             "lock_topic"]
+    system, hidden, silenced, locked = events
+    assert system["actor"] is None and system["target_id"] == history["other"].id
+    assert hidden["actor"]["username"] == "bob" and hidden["reason"] == "an insult"
+    assert hidden["target_url"] == f"/p/{history['post'].id}"
+    assert silenced["target_kind"] == "user" and silenced["target_label"] == "carol"
+    assert silenced["details"]["until"].startswith(UNTIL)
+    assert locked["target_url"] == f"/t/{history['topic'].id}"
+    page = client.get("/moderation-log").get_data(as_text=True)
+    for words in ("too heated", "insults", "an insult", "system", "locked a topic", "silenced"):
+        assert words in page
+
+
+def test_filters(client, history):
+    assert [e["action"] for e in log(client, moderator="alice")["events"]] == ["lock_topic"]
+    assert len(log(client, moderator="BOB")["events"]) == 2
+    assert [e["actor"] for e in log(client, moderator="system")["events"]] == [None]
+    assert log(client, moderator="nobody-called-this")["events"] == []
+    assert [e["target_kind"] for e in log(client, target_kind="user")["events"]] == ["user"]
+    assert len(log(client, action="hide_post")["events"]) == 2
+    assert len(log(client, action="hide_post", moderator="bob")["events"]) == 1
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    assert len(log(client, **{"from": today, "to": today})["events"]) == 4
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%d")
+    assert log(client, **{"from": tomorrow})["events"] == []
+    bad = client.get("/moderation-log.json?from=last-week")
+    assert bad.status_code == 422
+    page = client.get("/moderation-log?moderator=alice").get_data(as_text=True)
+    assert "too heated" in page and "an insult" not in page
+
+
+def test_dates_filter_on_when_it_happened(client, make):
+    long_ago = datetime(2025, 3, 14, 12, 0, tzinfo=timezone.utc)
+    db.session.add(AuditEvent(action="lock_topic", target_kind="topic", target_id=1,
+                              reason="an old act", created_at=long_ago))
+    db.session.commit()
+    moderation.lock_topic(CONSOLE, make.topic().id, "a new act")
+    assert [e["reason"] for e in log(client, **{"from": "2025-03-14", "to": "2025-03-14"})[
+        "events"]] == ["an old act"]
+    assert [e["reason"] for e in log(client, **{"to": "2025-03-13"})["events"]] == []
+    assert [e["reason"] for e in log(client, **{"from": "2025-03-15"})["events"]] == [
+        "a new act"]
+
+
+def test_pages_of_fifty(client, make):
+    mod = make.user(role="moderator")
+    topic = make.topic()
+    for n in range(31):
+        moderation.lock_topic(mod, topic.id, f"lock {n}")
+        moderation.unlock_topic(mod, topic.id, f"unlock {n}")
+    first = log(client)
+    assert len(first["events"]) == 50 and first["has_next"]
+    assert first["events"][0]["reason"] == "unlock 30"
+    assert "page=2" in first["more_url"]
+    second = log(client, page=2)
+    assert len(second["events"]) == 12 and not second["has_next"]
+    assert second["more_url"] is None
+    assert second["events"][-1]["reason"] == "lock 0"
+    html = client.get("/moderation-log?page=2&moderator=" + mod.username).get_data(as_text=True)
+    assert "lock 0" in html and 'rel="prev"' in html
+
+
+def test_nothing_on_the_page_edits_or_removes_events(client, make, history):
+    login(client, history["alice"])
+    for method in ("post", "put", "delete"):
+        response = client.open("/moderation-log.json", method=method.upper())
+        assert response.status_code == 405
+    assert db.session.scalar(db.select(db.func.count(AuditEvent.id))) == 4

@@ -1,0 +1,194 @@
+"""Proposals, amendments and votes over HTTP: the JSON API and the plain-form pages."""
+from tests.conftest import login
+
+
+def api_process(client, admin):
+    login(client, admin)
+    response = client.post("/processes.json", json={
+        "kind": "priority_campaign", "scope": "uk", "title": "Priority Campaign 2027",
+        "proposals_close_at": "2099-01-01T00:00:00Z", "amendments_close_at": "2099-02-01T00:00:00Z",
+        "labs_close_at": "2099-03-01T00:00:00+00:00", "support_threshold": 2})
+    assert response.status_code == 201, response.json
+    client.post("/logout")
+    return response.json["process"]
+
+
+def test_json_flow_create_amend_vote_rank(app, make):
+    client = app.test_client()
+    process = api_process(client, make.admin())
+    assert process["seats"] == 1 and process["phase"] == "proposals"
+    assert process["amendments_close_at"] == "2099-02-01T00:00:00+00:00"
+
+    author, a, b, c = make.user(), make.user(), make.user(), make.user()
+    login(client, author)
+    created = client.post("/proposals.json", json={
+        "process_id": process["id"], "title": "Free buses for under 25s",
+        "summary": "Young people ride buses free.",
+        "body": "Buses are free for everyone under 25.\n\nCouncils are paid the fares.\n"})
+    assert created.status_code == 201, created.json
+    proposal = created.json["proposal"]
+    assert [p["number"] for p in proposal["paragraphs"]] == [1, 2]
+    assert proposal["status"] == "open" and proposal["supports"] == 0
+
+    client.post("/logout")
+    login(client, a)
+    first = client.post(f"/proposals/{proposal['id']}/amendments.json", json={
+        "kind": "amendment", "start": 1, "end": 1,
+        "text": "Buses are free for everyone under 30.", "rationale": "Wider reach."})
+    assert first.status_code == 201, first.json
+    first = first.json["amendment"]
+    assert {k: first[k] for k in ("kind", "status", "start", "end", "up", "down", "my_vote")} \
+        == {"kind": "amendment", "status": "open", "start": 1, "end": 1, "up": 0, "down": 0,
+            "my_vote": 0}
+    question = client.post(f"/proposals/{proposal['id']}/amendments.json", json={
+        "kind": "clarification", "start": 2, "end": 2, "text": "Which fares: average or full?"})
+    assert question.status_code == 201
+    own = client.put(f"/amendments/{first['id']}/vote.json", json={"value": 1})
+    assert own.status_code == 403 and "own" in own.json["errors"][0]
+    assert client.post(f"/proposals/{proposal['id']}/support.json").json["supports"] == 1
+
+    client.post("/logout")
+    login(client, b)
+    second = client.post(f"/proposals/{proposal['id']}/amendments.json", json={
+        "kind": "amendment", "start": 2, "end": 2, "text": "Councils are paid in full.",
+        "rationale": "Councils must not lose out."}).json["amendment"]
+    voted = client.put(f"/amendments/{first['id']}/vote.json", json={"value": 1})
+    assert voted.status_code == 200
+    assert (voted.json["amendment"]["up"], voted.json["amendment"]["my_vote"]) == (1, 1)
+    assert voted.json["amendment"]["rank"] == 1
+
+    client.post("/logout")
+    login(client, c)
+    client.put(f"/amendments/{second['id']}/vote.json", json={"value": 1})
+    client.put(f"/amendments/{first['id']}/vote.json", json={"value": -1})
+    ranking = client.get(f"/proposals/{proposal['id']}/amendments.json?kind=amendment").json
+    order = [(i["id"], i["up"], i["down"], i["rank"], i["my_vote"]) for i in ranking["amendments"]]
+    assert order == [(second["id"], 1, 0, 1, 1), (first["id"], 1, 1, 2, -1)]
+    by_paragraph = client.get(f"/proposals/{proposal['id']}/amendments.json?paragraph=2").json
+    assert {i["kind"] for i in by_paragraph["amendments"]} == {"amendment", "clarification"}
+    flipped = client.put(f"/amendments/{first['id']}/vote.json", json={"value": 0}).json
+    assert (flipped["amendment"]["down"], flipped["amendment"]["my_vote"]) == (0, 0)
+
+    shown = client.get(f"/proposals/{proposal['id']}.json").json["proposal"]
+    assert shown["paragraphs"][1]["amendments"] == 1
+    assert shown["paragraphs"][1]["clarifications"] == 1
+    assert shown["supports"] == 1
+    listed = client.get(f"/proposals.json?process_id={process['id']}").json["proposals"]
+    assert [p["id"] for p in listed] == [proposal["id"]]
+    assert client.get("/processes.json").json["processes"][0]["id"] == process["id"]
+    # Now both stand at +1 / -0: the earlier one ranks first.
+    assert client.get(f"/amendments/{first['id']}.json").json["amendment"]["rank"] == 1
+    assert client.get(f"/amendments/{second['id']}.json").json["amendment"]["rank"] == 2
+
+
+def test_refusals_say_why_and_change_nothing(client, make):
+    proposal = make.proposal()
+    item = make.amendment(proposal)
+    anon = client.put(f"/amendments/{item.id}/vote.json", json={"value": 1})
+    assert anon.status_code == 403 and anon.json["errors"] == ["Sign in to do that."]
+    login(client, make.user())
+    bad = client.post(f"/proposals/{proposal.id}/amendments.json",
+                      json={"kind": "amendment", "start": 40, "end": 41, "text": "x",
+                            "rationale": "Long enough reason."})
+    assert bad.status_code == 422 and "does not exist" in bad.json["errors"][0]
+    assert client.put(f"/amendments/{item.id}/vote.json", json={"value": 5}).status_code == 422
+    assert client.put("/amendments/999999/vote.json", json={"value": 1}).status_code == 404
+    assert client.get(f"/amendments/{item.id}.json").json["amendment"]["up"] == 0
+
+
+def test_plain_form_flow_without_javascript(client, make):
+    proposal = make.proposal()
+    member = make.user()
+    login(client, member)
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert 'id="p-3"' in page and "Rents are capped at a third of income." in page
+    form = client.get(f"/proposals/{proposal.id}/amend?start=3&end=3").get_data(as_text=True)
+    assert "Rents are capped at a third of income.</textarea>" in form
+    preview = client.post(f"/proposals/{proposal.id}/amend", data={
+        "kind": "amendment", "start": "3", "end": "3", "preview": "1",
+        "text": "Rents are capped at a quarter of income.", "rationale": "Fairer for tenants."})
+    html = preview.get_data(as_text=True)
+    assert "<del>third</del>" in html and "<ins>quarter</ins>" in html
+    assert "Fairer for tenants.</textarea>" in html  # nothing lost
+    failed = client.post(f"/proposals/{proposal.id}/amend", data={
+        "kind": "amendment", "start": "3", "end": "3",
+        "text": "Rents are capped at a quarter of income.", "rationale": ""})
+    assert failed.status_code == 422
+    assert "Rents are capped at a quarter of income.</textarea>" in failed.get_data(as_text=True)
+    done = client.post(f"/proposals/{proposal.id}/amend", data={
+        "kind": "amendment", "start": "3", "end": "3",
+        "text": "Rents are capped at a quarter of income.", "rationale": "Fairer for tenants."})
+    assert done.status_code == 302
+    client.post("/logout")
+    login(client, make.user())
+    item_id = int(done.location.rsplit("item-", 1)[1])
+    client.post(f"/amendments/{item_id}/vote", data={"value": "1"})
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert '<span class="up-count">+1</span>' in page
+    assert 'aria-pressed="true"' in page and "You voted up" in page
+    client.post(f"/amendments/{item_id}/vote", data={"value": "1"})  # pressing again clears
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert '<span class="up-count">+0</span>' in page
+    client.post(f"/proposals/{proposal.id}/support", data={})
+    assert "Supported ✓" in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+
+
+def test_ineligible_members_read_and_see_why(client, make):
+    process = make.process(scope="scotland")
+    proposal = make.proposal(process)
+    login(client, make.user(nation="wales"))
+    page = client.get(f"/processes/{process.id}").get_data(as_text=True)
+    assert "Only members in Scotland take part" in page
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "Only members in Scotland take part" in page
+    assert proposal.title in page
+
+
+def test_discussion_replies_live_on_the_proposal_page(client, make):
+    proposal = make.proposal()
+    login(client, make.user())
+    response = client.post(f"/t/{proposal.topic_id}/reply", data={"raw": "I back this fully."})
+    follow = client.get(response.location)
+    assert follow.status_code == 302 and f"/proposals/{proposal.id}" in follow.location
+    assert "I back this fully." in client.get(follow.location).get_data(as_text=True)
+
+
+def test_proposal_page_queries_do_not_grow_with_amendments(app, client, make, count_queries):
+    from tests.views.bulk import add_amendments
+
+    proposal = make.proposal()
+    member = make.user()
+    login(client, member)
+    url = f"/proposals/{proposal.id}"
+
+    def queries_for_page():
+        client.get(url)  # warm: read state written once
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter
+
+    add_amendments(make, proposal, 10, voter=member)
+    small = queries_for_page()
+    add_amendments(make, proposal, 490, voter=member)
+    large = queries_for_page()
+    assert len(small) == len(large), small.report() + "\n----\n" + large.report()
+
+
+def test_process_page_sorts_proposals(client, make):
+    from forum.services import deliberation
+
+    process = make.process()
+    older, newer = make.proposal(process, title="Older proposal here"), make.proposal(
+        process, title="Newer proposal here")
+    deliberation.support_proposal(make.user(), older.id)
+    make.amendment(older)  # activity on the older one
+
+    def order(sort):
+        data = client.get(f"/processes/{process.id}.json?sort={sort}").get_json()
+        return [p["id"] for p in data["proposals"]]
+
+    assert order("supports") == [older.id, newer.id]
+    assert order("newest") == [newer.id, older.id]
+    assert order("activity") == [older.id, newer.id]
+    page = client.get(f"/processes/{process.id}").get_data(as_text=True)
+    assert "left)" in page and "Amendments and votes until" in page
