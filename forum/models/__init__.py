@@ -1,6 +1,8 @@
 """The data model, one module per domain; importing this package registers every table."""
 from .types import utcnow  # noqa: F401
-from .users import ApiKey, Group, Nation, Section, SectionMembership, User  # noqa: F401
+from .users import (  # noqa: F401
+    ApiKey, Group, Nation, Section, SectionMembership, User, UserSession,
+)
 from .forum import Category, Post, PostLike, PostRevision, Topic, TopicUser  # noqa: F401
 from .moderation import AuditEvent, Flag, ReviewItem  # noqa: F401
 from .deliberation import (  # noqa: F401

@@ -91,8 +91,15 @@ class User(UserMixin, db.Model):
     __table_args__ = (db.CheckConstraint("role in ('member', 'moderator', 'admin')",
                                          name="role"),)
 
+    # The secret of the device session this request belongs to (see UserSession); set when a
+    # member signs in and by the user loader, never stored on the row.
+    session_secret = None
+
     def get_id(self):
-        return f"{self.id}:{self.session_version}"
+        if self.session_secret is None:
+            # No device session: no cookie made from this id would be accepted.
+            return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_version}:{self.session_secret}"
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(
@@ -134,6 +141,31 @@ class User(UserMixin, db.Model):
     @property
     def avatar_class(self):
         return f"av-{int(hashlib.md5(self.username_lower.encode()).hexdigest(), 16) % 12}"
+
+
+class UserSession(db.Model):
+    """One signed-in device. The session (and remember) cookie carries a random secret; only
+    its SHA-256 is kept here, so signing out, or ending every session of a member, is deleting
+    rows, and a copied cookie stops working with them."""
+
+    __tablename__ = "user_sessions"
+    USER_AGENT_MAX = 200
+    # last_seen_at is written at most this often, not on every request.
+    TOUCH_EVERY_SECONDS = 300
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    user_agent = db.Column(db.String(USER_AGENT_MAX), nullable=False, default="")
+
+    __table_args__ = (db.Index("ix_user_sessions_token_hash", "token_hash", unique=True),)
+
+    @staticmethod
+    def hash(secret):
+        return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class ApiKey(db.Model):
