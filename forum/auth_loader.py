@@ -1,12 +1,15 @@
 """How a request is tied to a member: the session cookie, or Api-Key and Api-Username headers."""
 import hmac
+from datetime import timedelta
 
 from flask import g, request
 from sqlalchemy import select
 
 from .extensions import csrf, db
-from .models import ApiKey, User
+from .models import ApiKey, User, UserSession, utcnow
 from .permissions import Anonymous
+
+ID_MAX = 2**31 - 1  # an integer column holds no more, and PostgreSQL refuses to compare more
 
 
 def init_app(app, login_manager):
@@ -18,16 +21,51 @@ def init_app(app, login_manager):
 
     @login_manager.user_loader
     def load_user(session_id):
+        """The member of a session id "{user id}:{session version}:{device secret}".
+
+        One query: the member joined to the device's row. Signing out deletes the row, so a
+        copied session or remember cookie stops working; a bumped session_version (password
+        change, suspension) ends every session of the member as well.
+        """
         if request.headers.get("Api-Key"):
             return None  # a script's request is judged by its key alone
-        user_id, _, version = (session_id or "").partition(":")
-        if not user_id.isdigit() or not version.isdigit():
+        parts = (session_id or "").split(":")
+        if len(parts) != 3:
             return None
-        user = db.session.get(User, int(user_id))
-        # A bumped session_version (password change, suspension) ends older sessions.
-        if user is None or user.session_version != int(version) or user.is_suspended():
+        user_id, version, secret = parts
+        if not (user_id.isdigit() and version.isdigit() and secret) or len(secret) > 100 or \
+                len(user_id) > 10 or len(version) > 10 or max(int(user_id), int(version)) > ID_MAX:
             return None
+        found = db.session.execute(
+            select(User, UserSession.id, UserSession.last_seen_at)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == int(user_id), User.session_version == int(version),
+                   UserSession.token_hash == UserSession.hash(secret))).first()
+        if found is None:
+            return None
+        user, device_id, last_seen_at = found
+        if user.is_suspended():
+            return None
+        user.session_secret = secret
+        now = utcnow()
+        if now - last_seen_at >= timedelta(seconds=UserSession.TOUCH_EVERY_SECONDS):
+            g.device_session_seen = device_id
         return user
+
+    @app.after_request
+    def note_device_seen(response):
+        # After the page is built, and only every few minutes per device: not a write per page.
+        device_id = g.pop("device_session_seen", None)
+        if device_id is not None:
+            from .services.accounts import touch_session
+
+            try:
+                touch_session(device_id)
+            except Exception:  # noqa: BLE001 - a busy database must not fail the page
+                db.session.rollback()
+                app.logger.warning("could not note that device session %s was seen", device_id,
+                                   exc_info=True)
+        return response
 
     @login_manager.request_loader
     def load_user_from_api_key(req):

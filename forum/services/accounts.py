@@ -3,12 +3,13 @@ import functools
 import hashlib
 import hmac
 import re
+import secrets
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,7 +18,7 @@ from ..db import write_transaction
 from ..errors import Conflict, NotFound, ServiceError, ValidationFailed, require
 from ..extensions import db
 from ..markup import COOK_VERSION, cook
-from ..models import Group, User, utcnow
+from ..models import Group, User, UserSession, utcnow
 from . import audit
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,28}[A-Za-z0-9]")
@@ -315,6 +316,7 @@ def reset_password(token, password):
             raise ValidationFailed("That reset link has been used already: ask for a new one.")
         user.set_password(password)
         user.session_version += 1
+        end_all_sessions(user.id)
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()  # they proved they read this inbox
     return user
@@ -332,7 +334,59 @@ def change_password(user, current, new):
         user = db.session.get(User, user.id)
         user.set_password(new)
         user.session_version += 1
+        end_all_sessions(user.id)
     return user
+
+
+# -- device sessions ---------------------------------------------------------------------------
+
+def start_session(user, user_agent=""):
+    """Sign `user` in on one more device; returns the secret its cookie is to carry.
+
+    The database keeps only the secret's hash, so reading the table does not sign anyone in.
+    """
+    secret = secrets.token_urlsafe(32)
+    with write_transaction(keep_loaded=True):
+        db.session.add(UserSession(user_id=user.id, token_hash=UserSession.hash(secret),
+                                   user_agent=_text(user_agent)[:UserSession.USER_AGENT_MAX]))
+    return secret
+
+
+def end_session(secret):
+    """Sign out the one device whose cookie carries `secret`."""
+    if not isinstance(secret, str) or not secret:
+        return
+    with write_transaction(keep_loaded=True):
+        db.session.execute(delete(UserSession).where(
+            UserSession.token_hash == UserSession.hash(secret)))
+
+
+def end_all_sessions(user_id):
+    """Inside a transaction: sign the member out everywhere (password change, suspension)."""
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+
+
+def end_other_sessions(user, keep_secret):
+    """Sign `user` out of every device but the one whose cookie carries `keep_secret`;
+    returns how many were signed out."""
+    keep = UserSession.hash(keep_secret) if isinstance(keep_secret, str) else ""
+    with write_transaction(keep_loaded=True):
+        result = db.session.execute(delete(UserSession).where(
+            UserSession.user_id == user.id, UserSession.token_hash != keep))
+    return result.rowcount
+
+
+def list_sessions(user):
+    return db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
+                              .order_by(UserSession.last_seen_at.desc(),
+                                        UserSession.id.desc())).all()
+
+
+def touch_session(session_id, now=None):
+    """Note that a device was seen; the user loader asks for it only every few minutes."""
+    with write_transaction(keep_loaded=True):
+        db.session.execute(update(UserSession).where(UserSession.id == session_id)
+                           .values(last_seen_at=now or utcnow()))
 
 
 def change_email(user, password, new_email):

@@ -69,6 +69,13 @@ def signup():
 def _start_session(user, remember):
     # A fresh session id at sign-in: nothing from before survives, so no fixation.
     session.clear()
+    sign_in(user, remember)
+
+
+def sign_in(user, remember):
+    """Sign `user` in on this device: a new user_sessions row, whose secret the session (and
+    remember) cookie carries; signing out deletes the row."""
+    user.session_secret = accounts.start_session(user, request.user_agent.string)
     login_user(user, remember=remember)
 
 
@@ -96,8 +103,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    # In this order: logout_user() leaves a note in the session that makes Flask-Login delete
-    # the remember cookie, and clearing the session afterwards would lose it.
+    # The device's row goes first: a copy of this session or remember cookie then signs no
+    # one in. In this order: logout_user() leaves a note in the session that makes Flask-Login
+    # delete the remember cookie, and clearing the session afterwards would lose it.
+    if current_user.is_authenticated:
+        accounts.end_session(current_user.session_secret)
     session.clear()
     logout_user()
     return redirect(url_for("topics.latest"))

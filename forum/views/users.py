@@ -3,16 +3,17 @@ import hashlib
 
 from flask import Blueprint, current_app, flash, jsonify, make_response, redirect, \
     render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_login.config import COOKIE_NAME
 from markupsafe import escape
 
 from .. import queries, serializers
 from ..errors import ServiceError
 from ..extensions import db
-from ..models import Group
+from ..models import Group, UserSession
 from ..services import accounts
 from . import params
+from .auth import sign_in
 
 bp = Blueprint("users", __name__)
 
@@ -62,11 +63,15 @@ def settings():
             if action == "password":
                 user = accounts.change_password(current_user, data.get("current_password"),
                                                 data.get("password"))
-                # This session stays, with the new session version; every other one ends.
-                # A remember cookie is reissued too, or it would end this session later.
+                # Every device is signed out; this one signs in again, with the new session
+                # version. A remember cookie is reissued too, or it would end this session later.
                 cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
-                login_user(user, remember=cookie in request.cookies)
+                sign_in(user, remember=cookie in request.cookies)
                 flash("Your password is changed. Other sessions have been signed out.")
+            elif action == "devices":
+                count = accounts.end_other_sessions(current_user, current_user.session_secret)
+                flash("You are signed out of every other device." if count else
+                      "You were not signed in on any other device.")
             elif action == "email":
                 accounts.change_email(current_user, data.get("email_password"), form["email"])
                 flash("Your email address is changed: follow the link we sent to confirm it.")
@@ -80,4 +85,6 @@ def settings():
             db.session.rollback()
     groups = db.session.scalars(db.select(Group).order_by(Group.nation_code, Group.name)).all()
     return render_template("users/settings.html", form=form, errors=errors, action=action,
-                           groups=groups), status
+                           groups=groups, devices=accounts.list_sessions(current_user),
+                           this_device=UserSession.hash(current_user.session_secret or "")
+                           ), status

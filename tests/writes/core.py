@@ -79,6 +79,14 @@ def settings_password(ctx):
                 password=NEW_PASSWORD)
 
 
+def settings_other_devices(ctx):
+    """Sign out of every other device, with the actor signed in on one more."""
+    from forum.services import accounts
+
+    accounts.start_session(ctx.actor, "Another browser")
+    return form("/my/settings", action="devices")
+
+
 def settings_email(ctx):
     return form("/my/settings", action="email", email_password=PASSWORD,
                 email=f"new-{ctx.actor.username}@example.org")
@@ -190,10 +198,12 @@ def unlike_json(ctx):
 
 CASES = [
     # Signing in, up and out and asking for a reset are open to anyone, whatever their state.
-    Case("auth.login", "POST", sign_in_form, EVERYONE, state="form", writes=False),
-    Case("auth.login", "POST", sign_in_json, EVERYONE, state="json", writes=False),
+    # Signing in adds a row for the device to user_sessions; signing out deletes it (a visitor
+    # has none to delete).
+    Case("auth.login", "POST", sign_in_form, EVERYONE, state="form"),
+    Case("auth.login", "POST", sign_in_json, EVERYONE, state="json"),
     Case("auth.signup", "POST", sign_up, EVERYONE),
-    Case("auth.logout", "POST", sign_out, EVERYONE, writes=False),
+    Case("auth.logout", "POST", sign_out, EVERYONE, writes=None),
     Case("auth.request_reset", "POST", ask_for_reset, EVERYONE, writes=False),
     Case("auth.reset_password", "POST", reset_password, EVERYONE, done_at_login=True),
     Case("auth.resend_verification", "POST", resend_verification, SIGNED_IN, writes=False),
@@ -202,6 +212,7 @@ CASES = [
     # unverified member may have mistyped the address the link went to.
     Case("users.settings", "POST", settings_password, SIGNED_IN, state="password"),
     Case("users.settings", "POST", settings_email, SIGNED_IN, state="email"),
+    Case("users.settings", "POST", settings_other_devices, SIGNED_IN, state="other devices"),
     # Name and bio are public text: read-only members may not write them.
     Case("users.settings", "POST", settings_profile, PARTICIPANTS, state="profile",
          gaps=dict.fromkeys(("unverified", "silenced"),
