@@ -16,6 +16,7 @@ from . import permissions
 from .views.links import remembered_url_for
 from .errors import ServiceError
 from .extensions import db, limiter
+from .ids import ID_MAX
 from .models.types import utcnow
 
 
@@ -48,8 +49,6 @@ def _wait_seconds(exc):
 
 # -- input that never reaches a view ---------------------------------------------------------
 
-# The largest value of the integer columns ids live in (PostgreSQL INTEGER).
-MAX_ID = 2 ** 31 - 1
 # NUL cannot be stored in PostgreSQL text; an unpaired surrogate cannot be encoded as UTF-8.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -61,7 +60,7 @@ class IdConverter(IntegerConverter):
 
     def to_python(self, value):
         number = super().to_python(value)
-        if number > MAX_ID:
+        if number > ID_MAX:
             raise NotFound()
         return number
 

@@ -11,6 +11,7 @@ from .. import permissions
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..models import Category, Group, Nation, Section, SectionMembership, User, utcnow
 from ..models.forum import TOPIC_CREATORS
 from ..models.users import ROLES
@@ -53,8 +54,7 @@ def _taken(model, column, value, except_id=None):
 
 def row_id(value):
     """A primary key from input, or None: ids past 32 bits would make PostgreSQL raise."""
-    text = str(value if value is not None else "")
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2 ** 31 else None
+    return as_id(value)
 
 
 def lookup(model, object_id, what, *options):

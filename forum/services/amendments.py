@@ -8,6 +8,7 @@ from .. import permissions
 from ..db import write_transaction
 from ..errors import NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import Amendment, Proposal, Topic, utcnow
 from ..paragraphs import check_range, join, normalise, replace_range, split, word_diff
@@ -26,8 +27,11 @@ def _as_int(value):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isascii():
+        try:
+            return int(value)
+        except ValueError:
+            return None
     return None
 
 
@@ -150,7 +154,7 @@ def propose_item(user, proposal_id, kind, start, end, text, rationale):
 
 
 def get_item(item_id):
-    item = db.session.get(Amendment, int(item_id)) if str(item_id).isdigit() else None
+    item = db.session.get(Amendment, as_id(item_id)) if as_id(item_id) else None
     if item is None:
         raise NotFound("That amendment or clarification does not exist.")
     return item

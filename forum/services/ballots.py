@@ -7,13 +7,14 @@ from .. import exports, permissions
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..models import (Amendment, Ballot, BallotItem, IntakeEntry, LabDecision, PolicyLab,
                       Proposal, ProposalVersion, utcnow)
 from . import audit
 
 
 def get_ballot(ballot_id):
-    ballot = db.session.get(Ballot, int(ballot_id)) if str(ballot_id).isdigit() else None
+    ballot = db.session.get(Ballot, as_id(ballot_id)) if as_id(ballot_id) else None
     if ballot is None:
         raise NotFound("That ballot does not exist.")
     return ballot
@@ -148,7 +149,7 @@ def record_outcome(actor, item_id, outcome, ballot_id=None):
     require(permissions.can_manage_ballot(actor))
     if not isinstance(outcome, str) or outcome not in ("adopted", "not_adopted"):
         raise ValidationFailed(field_errors={"outcome": ["Choose adopted or not_adopted."]})
-    item = db.session.get(BallotItem, int(item_id)) if str(item_id).isdigit() else None
+    item = db.session.get(BallotItem, as_id(item_id)) if as_id(item_id) else None
     if item is None or (ballot_id is not None and item.ballot_id != ballot_id):
         raise NotFound("That ballot item does not exist.")
     with write_transaction():

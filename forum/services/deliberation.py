@@ -8,6 +8,7 @@ from .. import permissions
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import (Ballot, Category, Process, Proposal, ProposalSupport, ProposalVersion, Section,
                       utcnow)
@@ -136,7 +137,7 @@ def create_proposal(user, process_id, title, summary, body, section_id=None):
         errors["body"] = [f"The text has at most {PARAGRAPHS_MAX} paragraphs."]
     section = None
     if section_id not in (None, ""):
-        section = db.session.get(Section, int(section_id)) if str(section_id).isdigit() else None
+        section = db.session.get(Section, as_id(section_id)) if as_id(section_id) else None
         if section is None:
             errors["section"] = ["Choose one of the listed sections."]
     if errors:
@@ -207,15 +208,15 @@ def withdraw_proposal(user, proposal_id, reason=""):
 
 
 def get_process(process_id):
-    process = db.session.get(Process, int(process_id)) if str(process_id).isdigit() else None
+    process = db.session.get(Process, as_id(process_id)) if as_id(process_id) else None
     if process is None:
         raise NotFound("That process does not exist.")
     return process
 
 
 def get_proposal(proposal_id):
-    proposal = db.session.get(Proposal, int(proposal_id)) \
-        if str(proposal_id).isdigit() else None
+    proposal = db.session.get(Proposal, as_id(proposal_id)) \
+        if as_id(proposal_id) else None
     if proposal is None:
         raise NotFound("That proposal does not exist.")
     return proposal

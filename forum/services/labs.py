@@ -6,6 +6,7 @@ from .. import permissions
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..models import (Amendment, IntakeEntry, LabDecision, LabDecisionItem, LabMember,
                       PolicyLab, ProposalVersion, User, utcnow)
 from ..paragraphs import check_range, join, replace_range, split
@@ -19,7 +20,7 @@ NOTE_MAX = 5000
 
 
 def get_lab(lab_id):
-    lab = db.session.get(PolicyLab, int(lab_id)) if str(lab_id).isdigit() else None
+    lab = db.session.get(PolicyLab, as_id(lab_id)) if as_id(lab_id) else None
     if lab is None:
         raise NotFound("That lab does not exist.")
     return lab

@@ -34,6 +34,7 @@ from .. import permissions
 from ..db import write_transaction
 from ..errors import NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..markup import mentioned_usernames
 from ..models import (AmendmentVote, Notification, Post, Process, ProcessNotificationLevel, Topic,
                       TopicNotificationLevel, User, utcnow)
@@ -166,7 +167,7 @@ def _check_level(level):
 
 def set_topic_level(user, topic_id, level):
     require(permissions.can_read_notifications(user))
-    topic = db.session.get(Topic, int(topic_id)) if str(topic_id).isdigit() else None
+    topic = db.session.get(Topic, as_id(topic_id)) if as_id(topic_id) else None
     if topic is None or not permissions.can_see_topic(user, topic):
         raise NotFound("That topic does not exist.")
     _check_level(level)
@@ -181,7 +182,7 @@ def set_topic_level(user, topic_id, level):
 
 def set_process_level(user, process_id, level):
     require(permissions.can_read_notifications(user))
-    process = db.session.get(Process, int(process_id)) if str(process_id).isdigit() else None
+    process = db.session.get(Process, as_id(process_id)) if as_id(process_id) else None
     if process is None:
         raise NotFound("That process does not exist.")
     _check_level(level)
@@ -447,8 +448,8 @@ def page_for(user, page=1, unread_only=False):
 
 def get_own(user, notification_id):
     require(permissions.can_read_notifications(user))
-    notification = db.session.get(Notification, int(notification_id)) \
-        if str(notification_id).isdigit() else None
+    notification = db.session.get(Notification, as_id(notification_id)) \
+        if as_id(notification_id) else None
     if notification is None or notification.user_id != user.id:
         raise NotFound("That notification does not exist.")
     return notification

@@ -8,6 +8,7 @@ from .. import permissions, search
 from ..db import write_transaction
 from ..errors import NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import Category, Post, PostLike, PostRevision, Topic, TopicUser, User, utcnow
 from ..ratelimits import check_new_account_links
@@ -105,8 +106,7 @@ def create_topic(user, category_id, title, raw, kind="regular"):
     title = _check_title(title, errors)
     raw = _check_body(raw, errors)
     check_new_account_links(user, raw, errors)
-    category = db.session.get(Category, int(category_id)) if str(category_id or "").isdigit() \
-        else None
+    category = db.session.get(Category, as_id(category_id)) if as_id(category_id) else None
     if category is None:
         errors["category"] = ["Choose a category."]
     if errors:
@@ -281,14 +281,14 @@ def record_read(user, topic, post_number, known=None):
 
 
 def get_topic(topic_id):
-    topic = db.session.get(Topic, topic_id) if str(topic_id).isdigit() else None
+    topic = db.session.get(Topic, as_id(topic_id)) if as_id(topic_id) else None
     if topic is None:
         raise NotFound("That topic does not exist.")
     return topic
 
 
 def get_post(post_id):
-    post = db.session.get(Post, post_id) if str(post_id).isdigit() else None
+    post = db.session.get(Post, as_id(post_id)) if as_id(post_id) else None
     if post is None:
         raise NotFound("That post does not exist.")
     return post

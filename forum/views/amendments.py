@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from .. import permissions, queries, ratelimits, serializers
 from ..errors import ServiceError
+from ..ids import as_id
 from ..paragraphs import split
 from ..services import amendments, deliberation, voting
 from . import page_arg, params
@@ -22,7 +23,7 @@ def index_json(proposal_id):
     page = queries.amendment_list(
         current_user, proposal, sort=request.args.get("sort", "top"),
         kind=request.args.get("kind") or None,
-        paragraph=int(paragraph) if paragraph.isdigit() else None, page=page_arg(),
+        paragraph=as_id(paragraph), page=page_arg(),
         per_page=100)
     votes = voting.my_votes(current_user, [item.id for item, _ in page.items])
     return jsonify({"amendments": [serializers.amendment(item, rank, votes.get(item.id),
@@ -59,8 +60,8 @@ def new(proposal_id):
             "rationale": data.get("rationale", "")}
     if "text" in data:
         form["text"] = data["text"]
-    elif kind == "amendment" and str(form["start"]).isdigit() and str(form["end"]).isdigit():
-        s, e = int(form["start"]), int(form["end"])
+    elif kind == "amendment" and as_id(form["start"]) and as_id(form["end"]):
+        s, e = as_id(form["start"]), as_id(form["end"])
         form["text"] = "\n\n".join(blocks[s - 1:e]) if 1 <= s <= e <= len(blocks) else ""
     else:
         form["text"] = ""

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from .. import permissions, queries, ratelimits, serializers
 from ..errors import PermissionDenied
+from ..ids import as_id
 from ..paragraphs import split
 from ..services import deliberation
 from ..services.voting import my_votes
@@ -21,7 +22,7 @@ def _lab_id(proposal):
 
 def _paragraph_arg():
     value = request.args.get("paragraph", "")
-    return int(value) if value.isdigit() else None
+    return as_id(value)
 
 
 def panel(proposal, per_page=50):

@@ -19,8 +19,9 @@ from tests.writes import (Ctx, act_as, all_cases, changed_tables, fast_passwords
 
 CASES = all_cases()
 HUGE = "x" * 100_000
-JSON_VALUES = [None, -1, 10 ** 30, 1.5, True, [], {"a": 1}, "", HUGE, "a\x00b", "\ud800"]
-FORM_VALUES = ["", HUGE, "a\x00b", "-1", "99999999999999999999", "１２"]
+# "²" is a digit to str.isdigit() but not to int(); "１２" (full width) is to both.
+JSON_VALUES = [None, -1, 10 ** 30, 1.5, True, [], {"a": 1}, "", HUGE, "a\x00b", "\ud800", "²"]
+FORM_VALUES = ["", HUGE, "a\x00b", "-1", "99999999999999999999", "１２", "²"]
 BAD_IDS = ["0", "99999999", str(2 ** 63), str(10 ** 30)]
 
 
