@@ -177,6 +177,17 @@ def test_changing_the_password_keeps_only_this_device(app, ann):
     assert signed_in_as(here) == "ann" and signed_in_as(phone) is None
 
 
+def test_a_password_reset_deletes_every_device(app, ann):
+    from tests.writes.core import reset_link_token
+
+    phone = app.test_client()
+    login(phone, ann)
+    token = reset_link_token(ann)
+    app.test_client().post(f"/password-reset/{token}", data={"password": STRONG})
+    assert rows_of(ann) == 0
+    assert signed_in_as(phone) is None
+
+
 # -- the settings page -------------------------------------------------------------------------
 
 def test_the_settings_page_lists_the_devices_and_marks_this_one(app, ann):
