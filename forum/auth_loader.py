@@ -6,10 +6,9 @@ from flask import g, request
 from sqlalchemy import select
 
 from .extensions import csrf, db
+from .ids import as_id
 from .models import ApiKey, User, UserSession, utcnow
 from .permissions import Anonymous
-
-ID_MAX = 2**31 - 1  # an integer column holds no more, and PostgreSQL refuses to compare more
 
 
 def init_app(app, login_manager):
@@ -32,14 +31,13 @@ def init_app(app, login_manager):
         parts = (session_id or "").split(":")
         if len(parts) != 3:
             return None
-        user_id, version, secret = parts
-        if not (user_id.isdigit() and version.isdigit() and secret) or len(secret) > 100 or \
-                len(user_id) > 10 or len(version) > 10 or max(int(user_id), int(version)) > ID_MAX:
+        user_id, version, secret = as_id(parts[0]), as_id(parts[1]), parts[2]
+        if user_id is None or version is None or not secret or len(secret) > 100:
             return None
         found = db.session.execute(
             select(User, UserSession.id, UserSession.last_seen_at)
             .join(UserSession, UserSession.user_id == User.id)
-            .where(User.id == int(user_id), User.session_version == int(version),
+            .where(User.id == user_id, User.session_version == version,
                    UserSession.token_hash == UserSession.hash(secret))).first()
         if found is None:
             return None

@@ -19,7 +19,9 @@ STRONG = "plum tractor lantern oddly"
 
 def signed_in_as(client):
     """The username the header shows, or None for a visitor."""
-    page = client.get("/latest").get_data(as_text=True)
+    response = client.get("/latest")
+    assert response.status_code == 200, response.status_code
+    page = response.get_data(as_text=True)
     marker = 'aria-label="Your account: '
     if marker not in page:
         return None
@@ -82,7 +84,9 @@ def test_a_session_id_is_accepted_only_with_its_devices_secret(app, client, ann)
                    f"{uid}:{version}:",
                    f"{uid}:{int(version) + 1}:{secret}",     # another session version
                    f"{uid}:{version}:{secret}:extra",
-                   f"99999999999:{version}:{secret}"):
+                   f"99999999999:{version}:{secret}",
+                   f"\u00b2:{version}:{secret}",                     # a digit to isdigit only
+                   f"{uid}:{version}:{secret}".replace(uid, uid + "\u0661")):
         assert signed_in_as(with_cookie(app, name, session_cookie(
             app, dict(data, _user_id=forged)))) is None, forged
 
