@@ -30,8 +30,10 @@ NODE_DEPS := $(if $(wildcard package.json),node_modules/.package-lock.json)
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# Tests run in parallel, one worker per core (TEST_WORKERS=0 runs them in this process).
+TEST_WORKERS ?= auto
 test: install $(NODE_DEPS)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install
 	$(PY) bench/run.py

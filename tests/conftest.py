@@ -14,7 +14,22 @@ from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from tests.live import live_server  # noqa: E402,F401
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _worker_database(url):
+    """Under pytest-xdist each worker gets a database of its own, named after TEST_DATABASE_URL's
+    with the worker's id appended, created on first use and dropped at the end."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+
+
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
+PG_URL = _worker_database(BASE_PG_URL)
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
 PROPOSAL_BODY = ("# Homes\n\nWe will build council homes at scale.\n\n"
@@ -32,6 +47,9 @@ def _database_ready():
 @pytest.fixture(scope="session")
 def _pg_schema():
     """Create the PostgreSQL schema once per run; each test then truncates it."""
+    own_database = PG_URL != BASE_PG_URL
+    if own_database:
+        _create_or_drop_database(PG_URL, create=True)
     app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL})
     with app.app_context():
         db.drop_all()
@@ -40,6 +58,23 @@ def _pg_schema():
         db.create_all()
         db.engine.dispose()
     yield
+    if own_database:
+        _create_or_drop_database(PG_URL, create=False)
+
+
+def _create_or_drop_database(url, create):
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    admin = create_engine(BASE_PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
 
 
 def make_app(engine, request, extra=None):
@@ -62,6 +97,15 @@ def _fresh_request_globals(sender, **extra):
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(**settings): settings for the app fixture, "
                             "e.g. @pytest.mark.app_config(RATELIMIT_ENABLED=True)")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Under pytest-xdist (`make test` runs `pytest -n auto --dist loadgroup`), tests are shared
+    # out one by one, except that the browser tests stay together on one worker, where their
+    # module-scoped servers and browsers are started once.
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(params=ENGINES)

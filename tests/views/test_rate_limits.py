@@ -2,6 +2,7 @@
 for a form and its JSON twin, a clear refusal; and, with Redis, one count across every worker
 of a multi-process server."""
 import json
+import os
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -181,7 +182,8 @@ def test_flags_and_votes_are_limited(client, make):
 
 # -- across workers --------------------------------------------------------------------------------
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own, flushed by the test
+# A database of its own, flushed by the test; the tests that use it run on one xdist worker.
+REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/13"
 
 
 def _open(opener, url, body=None):
@@ -216,6 +218,7 @@ def redis_db():
 
 
 @pytest.mark.live
+@pytest.mark.xdist_group("redis")
 def test_limits_hold_across_gunicorn_workers_with_redis(app, make, redis_db):
     member = make.user()
     topic = make.topic()
