@@ -28,6 +28,7 @@ SEARCH_INDEX = RESULTS / "search_index"
 BENCH_USERNAME = "benchreader"
 BENCH_PASSWORD = "bench reader password 2026"
 BIG_TOPIC_TITLE = "The long thread: what should the 2027 Priority Campaign be?"
+PROPOSAL_TITLE = "A warm, affordable home for every family"
 BATCH = 5000
 
 WORDS = ("housing rent cap wages council tenants repairs buses trains fares climate heat pumps "
@@ -266,17 +267,177 @@ def seed(args):
                     {"post_id": p, "user_id": u, "created_at": when}
                     for p, u, when in likes[chunk:chunk + BATCH]])
 
+        proposal_id = None
+        if args.proposal_amendments:
+            sync_sequences(db)  # the proposal's thread is opened by the service
+            proposal_id = seed_proposal(args, rng, demo_users, bench_id, member_ids)
+
         print("Recounting counters from the rows ...")
         recount(db)
         print("Analysing ...")
         finish(db)
+        from forum.models import Amendment, AmendmentVote
         counts = {name: db.session.scalar(select(func.count()).select_from(model))
                   for name, model in (("members", User), ("topics", Topic), ("posts", Post),
-                                      ("likes", PostLike), ("read states", TopicUser))}
+                                      ("likes", PostLike), ("read states", TopicUser),
+                                      ("amendments", Amendment), ("votes", AmendmentVote))}
         check_counters(db)
+        if proposal_id:
+            check_vote_counts(db, proposal_id)
     print("Seeded " + ", ".join(f"{n:,} {name}" for name, n in counts.items())
-          + f" in {time.monotonic() - started:.0f} s. Big topic: /t/{post_service.slugify(BIG_TOPIC_TITLE)}/{big_id}")
+          + f" in {time.monotonic() - started:.0f} s. Big topic: /t/{post_service.slugify(BIG_TOPIC_TITLE)}/{big_id}"
+          + (f"; proposal: /proposals/{proposal_id}" if proposal_id else ""))
     return big_id
+
+
+PROPOSAL_SUMMARY = ("Cap rents, insulate every home and build council homes at scale, so that no "
+                    "family chooses between heating and eating.")
+
+
+def proposal_body(rng, paragraphs):
+    """A policy text of the given number of paragraphs, with headings and a list or two."""
+    blocks = ["## What we want"]
+    for n in range(paragraphs - 1):
+        if n % 6 == 5:
+            blocks.append("\n".join(f"* {sentence(rng, 4, 10)}" for _ in range(3)))
+        elif n % 8 == 7:
+            blocks.append(f"## Part {n // 8 + 2}")
+        else:
+            blocks.append(" ".join(sentence(rng) for _ in range(rng.randint(2, 4))))
+    return "\n\n".join(blocks)
+
+
+def seed_proposal(args, rng, demo_users, bench_id, member_ids):
+    """Issue 3's proposal: opened through the service, then amendments and votes in bulk.
+
+    Each amendment is built as services.amendments.propose_item builds it (cooked text and
+    rationale, the stored redline of its range, its change key); each vote is one
+    amendment_votes row, as services.voting.cast_vote writes it; then up, down, score and
+    controversy of every item, and the proposal's item counts, are recomputed from the rows.
+    """
+    from sqlalchemy import bindparam, func, insert, select, text, update
+
+    from forum.db import write_transaction
+    from forum.extensions import db
+    from forum.markup import COOK_VERSION, cook
+    from forum.models import Amendment, AmendmentVote, Process, Proposal, utcnow
+    from forum.paragraphs import split
+    from forum.ranking import controversy, wilson_lower_bound
+    from forum.services import amendments as amendment_service
+    from forum.services import deliberation
+
+    process = db.session.scalar(select(Process).where(Process.scope == "uk")
+                                .order_by(Process.id))
+    author = next(u for u in demo_users if u.username == "fiona")
+    proposal = deliberation.create_proposal(author, process.id, PROPOSAL_TITLE, PROPOSAL_SUMMARY,
+                                            proposal_body(rng, args.proposal_paragraphs))
+    proposal_id = proposal.id
+    blocks = split(db.session.scalar(
+        select(text("body")).select_from(text("proposal_versions"))
+        .where(text("proposal_id = :p")).params(p=proposal_id)))
+    n = len(blocks)
+    now = utcnow()
+    authors = [u.id for u in demo_users] + member_ids
+    voters = member_ids + [bench_id]
+    rows, seen = [], set()
+    for i in range(args.proposal_amendments):
+        start = rng.randint(1, n + 1)
+        end = start - 1 if start == n + 1 or rng.random() < 0.1 else \
+            min(n, start + (rng.random() < 0.2))
+        replacement = "" if end >= start and rng.random() < 0.05 else \
+            " ".join(sentence(rng) for _ in range(rng.randint(1, 3))) + f" ({i + 1})"
+        rationale = sentence(rng, 10, 30)
+        user_id = rng.choice(authors)
+        key = amendment_service._change_key(1, "amendment", start, end, replacement)
+        if (user_id, key) in seen:
+            continue
+        seen.add((user_id, key))
+        when = now - timedelta(days=10) + timedelta(days=10) * (i / args.proposal_amendments)
+        rows.append({
+            "proposal_id": proposal_id, "version_number": 1, "kind": "amendment",
+            "user_id": user_id, "start": start, "end": end, "text": replacement,
+            "text_cooked": cook(replacement),
+            "redline": amendment_service._stored_redline("amendment", blocks, start, end,
+                                                         replacement),
+            "rationale": rationale, "rationale_cooked": cook(rationale),
+            "cook_version": COOK_VERSION, "change_key": key, "status": "open",
+            "status_reason": "", "up_count": 0, "down_count": 0, "score": 0.0,
+            "controversy": 0.0, "created_at": when, "updated_at": when})
+    with write_transaction():
+        db.session.execute(insert(Amendment), rows)
+    items = db.session.execute(select(Amendment.id, Amendment.user_id).where(
+        Amendment.proposal_id == proposal_id).order_by(Amendment.id)).all()
+
+    # Votes: some items draw far more than others, and each leans up or down its own way.
+    weights = [rng.paretovariate(1.2) for _ in items]
+    lean = [rng.betavariate(3, 2) for _ in items]
+    votes = {}
+    # The benchmark's member has voted on some of the items.
+    for item_id, item_author in items[:60:2]:
+        if item_author != bench_id:
+            votes[(item_id, bench_id)] = 1 if item_id % 3 else -1
+    picks = iter(rng.choices(range(len(items)), weights, k=args.proposal_votes * 4))
+    progress = tqdm_bar(args.proposal_votes, "votes")
+    for index in picks:
+        if len(votes) >= args.proposal_votes:
+            break
+        item_id, item_author = items[index]
+        voter = rng.choice(voters)
+        if voter == item_author or (item_id, voter) in votes:
+            continue
+        votes[(item_id, voter)] = 1 if rng.random() < lean[index] else -1
+    with write_transaction():
+        vote_rows = [{"amendment_id": a, "user_id": u, "value": v, "created_at": now,
+                      "updated_at": now} for (a, u), v in votes.items()]
+        for chunk in range(0, len(vote_rows), BATCH):
+            db.session.execute(insert(AmendmentVote), vote_rows[chunk:chunk + BATCH])
+            progress.update(len(vote_rows[chunk:chunk + BATCH]))
+    progress.close()
+
+    with write_transaction():
+        # Up and down from the rows, in SQL; then score and controversy from those counts by
+        # the ranking functions the service uses.
+        db.session.execute(text("""
+            UPDATE amendments SET
+              up_count = (SELECT count(*) FROM amendment_votes v
+                          WHERE v.amendment_id = amendments.id AND v.value = 1),
+              down_count = (SELECT count(*) FROM amendment_votes v
+                            WHERE v.amendment_id = amendments.id AND v.value = -1)
+            WHERE proposal_id = :p"""), {"p": proposal_id})
+        counted = db.session.execute(select(Amendment.id, Amendment.up_count,
+                                            Amendment.down_count)
+                                     .where(Amendment.proposal_id == proposal_id)).all()
+        db.session.connection().execute(
+            update(Amendment.__table__).where(Amendment.__table__.c.id == bindparam("item_id"))
+            .values(score=bindparam("s"), controversy=bindparam("c")),
+            [{"item_id": i, "s": wilson_lower_bound(up, down), "c": controversy(up, down)}
+             for i, up, down in counted])
+        amendment_service.refresh_item_counts(proposal_id)
+    return proposal_id
+
+
+def tqdm_bar(total, desc):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=desc[:-1], desc=desc, smoothing=0.05)
+
+
+def check_vote_counts(db, proposal_id):
+    """Every item's stored up and down equal its vote rows, and the proposal counts its items."""
+    from sqlalchemy import text
+
+    wrong = db.session.execute(text("""
+        SELECT a.id FROM amendments a WHERE a.proposal_id = :p AND (
+          a.up_count <> (SELECT count(*) FROM amendment_votes v
+                         WHERE v.amendment_id = a.id AND v.value = 1) OR
+          a.down_count <> (SELECT count(*) FROM amendment_votes v
+                           WHERE v.amendment_id = a.id AND v.value = -1))"""),
+        {"p": proposal_id}).scalars().all()
+    assert not wrong, f"items whose counts differ from their vote rows: {wrong[:10]}"
+    items, counted = db.session.execute(text(
+        "SELECT (SELECT count(*) FROM amendments WHERE proposal_id = :p), amendment_count "
+        "FROM proposals WHERE id = :p"), {"p": proposal_id}).one()
+    assert items == counted, (items, counted)
 
 
 def recount(db):
@@ -316,17 +477,25 @@ def recount(db):
             db.session.execute(text(statement))
 
 
+def sync_sequences(db):
+    """PostgreSQL: move the id sequences past the ids the bulk inserts gave explicitly."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect() as conn:
+        for table in ("users", "topics", "posts", "categories"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                              f"(SELECT max(id) FROM {table}))"))
+        conn.commit()
+
+
 def finish(db):
     """Sequences past the explicit ids (PostgreSQL); planner statistics; a tidy WAL."""
     from sqlalchemy import text
 
     dialect = db.engine.dialect.name
-    with db.engine.connect() as conn:
-        if dialect == "postgresql":
-            for table in ("users", "topics", "posts", "categories"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))
-            conn.commit()
+    sync_sequences(db)
     if dialect == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
@@ -380,6 +549,11 @@ def main(argv=None):
     parser.add_argument("--extra-categories", type=int, default=8)
     parser.add_argument("--distinct-bodies", type=int, default=400,
                         help="how many different post bodies to cook and reuse")
+    parser.add_argument("--proposal-amendments", type=int, default=500,
+                        help="amendments on the proposal of issue 3 (0: no proposal)")
+    parser.add_argument("--proposal-votes", type=int, default=20_000,
+                        help="votes on those amendments, spread unevenly over them")
+    parser.add_argument("--proposal-paragraphs", type=int, default=40)
     parser.add_argument("--random-seed", type=int, default=2027)
     args = parser.parse_args(argv)
     if args.posts < args.big_topic_posts + args.topics - 1:
