@@ -3,8 +3,10 @@ import hmac
 from datetime import timedelta
 
 from flask import g, request
+from flask_login import current_user
 from sqlalchemy import select
 
+from .errors import PermissionDenied
 from .extensions import csrf, db
 from .ids import as_id
 from .models import ApiKey, User, UserSession, utcnow
@@ -73,22 +75,40 @@ def init_app(app, login_manager):
         api_key = db.session.scalar(select(ApiKey).where(
             ApiKey.key_hash == ApiKey.hash(key), ApiKey.revoked_at.is_(None)))
         if api_key is None:
-            return None
+            return _refuse_key("That API key is not valid: it does not exist or was revoked.")
         username = (req.headers.get("Api-Username") or "").lower()
-        if "\x00" in username:
-            return None  # no member is called that, and PostgreSQL cannot even compare it
         if api_key.user_id is not None:
             user = api_key.user
             # Bytes: compare_digest refuses str with non-ASCII characters (a header can have).
             if username and not hmac.compare_digest(username.encode(),
                                                     user.username_lower.encode()):
-                return None
+                return _refuse_key("That API key acts only as its own member, "
+                                   "not as the one Api-Username names.")
         else:
-            user = db.session.scalar(select(User).where(User.username_lower == username))
-        if user is None or user.is_suspended():
-            return None
+            if not username:
+                return _refuse_key("An all-members API key needs Api-Username: "
+                                   "the member it acts as.")
+            # NUL: no member is called that, and PostgreSQL cannot even compare it.
+            user = None if "\x00" in username else db.session.scalar(
+                select(User).where(User.username_lower == username))
+            if user is None:
+                return _refuse_key("No member has the username Api-Username gives.")
+        if user.is_suspended():
+            return _refuse_key("That member is suspended.")
         g.api_key = api_key
         return user
+
+    def _refuse_key(message):
+        g.api_key_refusal = message
+        return None
+
+    @app.before_request
+    def refuse_bad_api_keys():
+        # A script that sends a key is told what is wrong with it, not treated as a visitor.
+        if request.headers.get("Api-Key"):
+            current_user._get_current_object()  # runs load_user_from_api_key
+            if message := g.pop("api_key_refusal", None):
+                raise PermissionDenied(message)
 
     @app.before_request
     def protect_from_csrf():

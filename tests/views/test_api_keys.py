@@ -79,7 +79,8 @@ def test_revoked_key_is_refused(client, make):
     assert "revoked: scripts using it are refused from now on" in response.get_data(as_text=True)
     response = _post_topic(script, plaintext, title="After the key was revoked")
     assert response.status_code == 403
-    assert response.get_json() == {"errors": ["Sign in to do that."]}
+    assert response.get_json() == {
+        "errors": ["That API key is not valid: it does not exist or was revoked."]}
     assert db.session.scalar(db.select(User.post_count).where(User.id == ana.id)) == 1
     again = client.post(f"/admin/api-keys/{key.id}/revoke")
     assert again.status_code == 409 and "already revoked" in again.get_data(as_text=True)
@@ -96,6 +97,7 @@ def test_single_member_key_acts_as_its_member_only(client, make):
     assert _post_topic(client, plaintext).get_json()["username"] == "ana"
     response = _post_topic(client, plaintext, "ben", title="Pretending to be Ben")
     assert response.status_code == 403
+    assert "acts only as its own member" in response.get_json()["errors"][0]
     assert db.session.scalar(db.select(db.func.count(User.id)).where(
         User.username == "ben", User.post_count > 0)) == 0
 
@@ -108,8 +110,11 @@ def test_all_members_key_acts_as_the_named_member(client, make):
     assert _post_topic(client, plaintext, "ana").get_json()["username"] == "ana"
     assert _post_topic(client, plaintext, "BEN", title="Ben's own topic").get_json()[
         "username"] == "ben"
-    assert _post_topic(client, plaintext).status_code == 403
-    assert _post_topic(client, plaintext, "nobody").status_code == 403
+    assert _post_topic(client, plaintext).get_json()["errors"] == [
+        "An all-members API key needs Api-Username: the member it acts as."]
+    response = _post_topic(client, plaintext, "nobody")
+    assert response.status_code == 403
+    assert response.get_json()["errors"] == ["No member has the username Api-Username gives."]
 
 
 def test_wrong_key_is_refused_even_with_a_session(client, make):
@@ -118,6 +123,7 @@ def test_wrong_key_is_refused_even_with_a_session(client, make):
     login(client, ana)
     response = _post_topic(client, "0" * 64, "ana")
     assert response.status_code == 403
+    assert "not valid" in response.get_json()["errors"][0]
 
 
 def test_key_for_a_suspended_member_is_refused(client, make):
@@ -130,7 +136,9 @@ def test_key_for_a_suspended_member_is_refused(client, make):
     _, plaintext = api_keys.issue_api_key(CONSOLE, "ana")
     db.session.get(User, ana.id).suspended_until = utcnow() + timedelta(days=3)
     db.session.commit()
-    assert _post_topic(client, plaintext).status_code == 403
+    response = _post_topic(client, plaintext)
+    assert response.status_code == 403
+    assert response.get_json()["errors"] == ["That member is suspended."]
 
 
 def test_scripts_need_no_csrf_token_but_browsers_do(app, client, make):
