@@ -358,7 +358,8 @@ def test_suspension_ends_every_session(make, mod):
 
 
 @pytest.mark.parametrize("until", ["", "yesterday", "2001-01-01",
-                                   (utcnow() - timedelta(minutes=1)).isoformat()])
+                                   (utcnow() - timedelta(minutes=1)).isoformat()],
+                         ids=["empty", "yesterday", "long ago", "a minute ago"])
 def test_restrictions_need_a_future_end_date(make, mod, until):
     with pytest.raises(ValidationFailed):
         moderation.silence_member(mod, make.user().id, "reason", until)
