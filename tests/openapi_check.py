@@ -95,6 +95,29 @@ def assert_documented(response, method, path):
     return template
 
 
+def assert_request_documented(method, path, body):
+    """Fail unless a JSON body the endpoint accepted matches the request schema documented for
+    it, so a field the server needs cannot be left out of the document (nor one it forbids)."""
+    doc, registry, _ = _compiled()
+    template = template_for(path, method)
+    assert template, f"{method} {path} is not in the OpenAPI document"
+    operation = doc["paths"][template][method.lower()]
+    request_body = operation.get("requestBody")
+    assert request_body, f"{method} {template} took a JSON body but documents none"
+    parts = ["paths", template, method.lower(), "requestBody"]
+    if "$ref" in request_body:
+        parts = request_body["$ref"].removeprefix("#/").split("/")
+        request_body = _resolve(doc, parts)
+    assert "application/json" in request_body.get("content", {}), \
+        f"{method} {template} took a JSON body but documents another media type"
+    pointer = _pointer(*parts, "content", "application/json", "schema")
+    validator = Draft202012Validator({"$ref": f"{DOC_URI}#/{pointer}"}, registry=registry)
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+    assert not errors, f"{method} {path}: an accepted body does not match its schema:\n" + \
+        "\n".join(f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+                  for e in errors[:10])
+
+
 def _resolve(doc, parts):
     node = doc
     for part in parts:

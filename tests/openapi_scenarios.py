@@ -2,7 +2,7 @@
 OpenAPI document: each scenario makes its calls through a Recorder, which checks every answer
 against the document. Used by tests/views/test_openapi.py."""
 from tests.conftest import PASSWORD, login
-from tests.openapi_check import assert_documented
+from tests.openapi_check import assert_documented, assert_request_documented
 from tests.writes import issue_api_key
 
 
@@ -18,6 +18,8 @@ class Recorder:
         assert response.status_code == expect, \
             f"{method} {path}: {response.status_code} {response.get_data(as_text=True)[:300]}"
         template = assert_documented(response, method, path)
+        if "json" in kwargs and response.status_code < 300:
+            assert_request_documented(method, path, kwargs["json"])
         self.seen.add((method, template))
         return response.get_json()
 
