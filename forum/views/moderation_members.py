@@ -107,6 +107,28 @@ ACTION_LABELS = {
     "silence_user": "silenced", "unsilence_user": "lifted the silence of",
     "suspend_user": "suspended", "unsuspend_user": "lifted the suspension of",
     "close_window": "closed the amendment window of",
+    # the cycle, labs and the ballot
+    "phase_labs": "moved into the lab phase", "phase_ballot": "moved into the ballot phase",
+    "phase_closed": "closed", "create_process": "opened", "create_proposal": "proposed",
+    "withdraw_proposal": "withdrew", "withdraw_amendment": "withdrew an amendment",
+    "withdraw_clarification": "withdrew a clarification",
+    "invite_to_lab": "invited a member to", "remove_from_lab": "removed a member from",
+    "lab_accept": "accepted an amendment in", "lab_composite": "composited amendments in",
+    "lab_reject": "rejected an amendment in", "lab_answer": "answered a clarification in",
+    "publish_version": "published a new version of", "finalise_lab": "finalised the text of",
+    "promote_on_ballot": "put on the ballot", "promote_not_qualified": "found not qualified",
+    "promote_ballot": "promoted the final texts to", "publish_ballot": "published",
+    "record_adopted": "recorded as adopted", "record_not_adopted": "recorded as not adopted",
+    # administration
+    "create_category": "created", "update_category": "changed",
+    "create_group": "created", "update_group": "changed",
+    "create_nation": "added a nation", "create_section": "created",
+    "update_section": "changed", "add_section_member": "added a member to",
+    "remove_section_member": "removed a member from",
+    "appoint_section_lead": "appointed a lead of", "remove_section_lead": "removed a lead of",
+    "change_role": "changed the role of",
+    "grant_admin": "made an admin of", "create_member": "created the account of",
+    "issue_api_key": "issued an API key", "revoke_api_key": "revoked an API key",
 }
 
 
@@ -121,7 +143,8 @@ TARGET_LINKS = {"post": ("moderation.post_link", "post_id"),
                 "clarification": ("amendments.show", "item_id"),
                 "proposal": ("proposals.show", "proposal_id"),
                 "process": ("processes.show", "process_id"),
-                "lab": ("labs.show", "lab_id")}
+                "lab": ("labs.show", "lab_id"),
+                "ballot": ("ballots.show", "ballot_id")}
 
 
 def _date(name, errors, end_of_day=False):

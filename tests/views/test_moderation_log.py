@@ -109,3 +109,48 @@ def test_nothing_on_the_page_edits_or_removes_events(client, make, history):
         response = client.open("/moderation-log.json", method=method.upper())
         assert response.status_code == 405
     assert db.session.scalar(db.select(db.func.count(AuditEvent.id))) == 4
+
+
+def _recorded_actions():
+    """Every action the services write to the log: the literal ones, read from the source, and
+    the families built from a state (hide_{kind}, lab_{decision}, phase_{phase} ...)."""
+    import re
+    from pathlib import Path
+
+    from forum.models.deliberation import PHASES
+    from forum.models.labs import DECISIONS
+
+    source = "\n".join(p.read_text() for p in Path("forum").rglob("*.py"))
+    literal = set(re.findall(r'audit\.record\([^,]+,\s*"([a-z_]+)"', source))
+    literal |= set(re.findall(r'audit\.record\([^,]+,\s*"([a-z_]+)" if \w+ else "([a-z_]+)"',
+                              source)[0])
+    kinds = ("post", "topic", "amendment", "clarification")
+    families = {f"{verb}_{k}" for verb in ("hide", "unhide") for k in kinds}
+    families |= {f"withdraw_{k}" for k in ("amendment", "clarification")}
+    families |= {f"lab_{d}" for d in DECISIONS} | {f"phase_{p}" for p in PHASES[1:]}
+    families |= {"promote_on_ballot", "promote_not_qualified", "record_adopted",
+                 "record_not_adopted"}
+    return literal | families
+
+
+def test_every_logged_action_reads_as_words(client, make):
+    from forum.views.moderation_members import ACTION_LABELS
+
+    actions = _recorded_actions()
+    assert len(actions) > 50
+    assert sorted(actions - set(ACTION_LABELS)) == []
+
+
+def test_lab_and_ballot_actions_are_labelled_on_the_page(client, make):
+    from forum.services import audit
+
+    lab_lead = make.user("lena")
+    with db.session.begin_nested():
+        audit.record(lab_lead, "lab_reject", "lab", 7, "duplicates amendment 3")
+        audit.record(lab_lead, "publish_ballot", "ballot", 2)
+    db.session.commit()
+    page = client.get("/moderation-log").get_data(as_text=True)
+    assert "rejected an amendment in" in page and ">lab_reject<" not in page
+    assert "published" in page and 'data-label="Reason"' in page
+    assert 'href="/ballots/2"' in page
+    assert '<option value="lab_reject">rejected an amendment in</option>' in page
