@@ -10,7 +10,7 @@ from ..extensions import db
 from ..ids import as_id
 from ..models import (Amendment, Ballot, BallotItem, IntakeEntry, LabDecision, PolicyLab,
                       Proposal, ProposalVersion, utcnow)
-from . import audit
+from . import audit, notifications
 
 
 def get_ballot(ballot_id):
@@ -65,6 +65,10 @@ def promote(actor, ballot_id):
                                           position=position, title=proposal.title))
             audit.record(actor, f"promote_{proposal.status}", "proposal", proposal.id,
                          proposal.status_reason, ballot_id=ballot.id)
+            # No actor: the author hears of the outcome even if they ran the promotion.
+            notifications.notify(proposal.user_id, "proposal_promoted"
+                                 if proposal.status == "on_ballot" else "proposal_not_qualified",
+                                 proposal=proposal, reason=proposal.status_reason)
         ballot.status = "promoted"
         ballot.promoted_at = now
         audit.record(actor, "promote_ballot", "ballot", ballot.id, f"{position} items")
@@ -165,4 +169,6 @@ def record_outcome(actor, item_id, outcome, ballot_id=None):
             ballot.process.phase = "closed"
         audit.record(actor, f"record_{outcome}", "proposal", item.proposal_id,
                      ballot_id=ballot.id)
+        notifications.notify(item.proposal.user_id, f"proposal_{outcome}",
+                             proposal=item.proposal)
     return item

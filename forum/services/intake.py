@@ -7,7 +7,7 @@ from ..errors import Conflict, NotFound, require
 from ..extensions import db
 from ..models import Amendment, IntakeEntry, PolicyLab, Proposal, utcnow
 from ..ranking import sort_key
-from . import audit
+from . import audit, notifications
 from .amendments import refresh_item_counts
 from .posts import open_thread
 
@@ -92,5 +92,8 @@ def open_lab(proposal, actor):
                                    rank=rank, taken=taken, reason=why))
         item.status = "in_lab" if taken else "not_selected"
         item.updated_at = now
+        notifications.notify(item.user_id, "amendment_in_lab" if taken else
+                             "amendment_not_selected", amendment=item, proposal=proposal,
+                             reason=why, url=f"/labs/{lab.id}")
     refresh_item_counts(proposal.id)
     return lab

@@ -10,7 +10,7 @@ from ..ids import as_id
 from ..models import (Amendment, IntakeEntry, LabDecision, LabDecisionItem, LabMember,
                       PolicyLab, ProposalVersion, User, utcnow)
 from ..paragraphs import check_range, join, replace_range, split
-from . import audit
+from . import audit, notifications
 from .amendments import _as_int
 from .deliberation import version_fields
 
@@ -61,6 +61,8 @@ def invite(actor, lab_id, username, role="expert"):
         member.role = role
         audit.record(actor, "invite_to_lab", "lab", lab.id, f"{user.username} as {role}",
                      user_id=user.id, role=role)
+        notifications.notify(user.id, "lab_invitation", actor=actor, topic=lab.topic,
+                             proposal=lab.proposal, role=role, url=f"/labs/{lab.id}")
     return member
 
 
@@ -144,6 +146,10 @@ def _ids(data):
     return sorted(set(ids))
 
 
+DECIDED_WORDS = {"accept": "accepted", "composite": "composited", "reject": "rejected",
+                 "answer": "answered"}
+
+
 def decide(actor, lab_id, data):
     """accept | composite | reject | answer, on items taken into the lab."""
     lab = get_lab(lab_id)
@@ -181,6 +187,9 @@ def decide(actor, lab_id, data):
         db.session.flush()
         audit.record(actor, f"lab_{decision}", "lab", lab.id, note,
                      decision_id=row.id, amendment_ids=[i.id for i in items])
+        for item in items:
+            notifications.notify(item.user_id, "amendment_decided", actor=actor, amendment=item,
+                                 decision=DECIDED_WORDS[decision], reason=note)
     return row
 
 

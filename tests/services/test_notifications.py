@@ -220,6 +220,65 @@ def test_kinds_other_services_send(make, people, kind, fields, text):
     assert notifications.describe(found).startswith(text.format(title=proposal.title))
 
 
+def test_the_cycle_tells_authors_what_became_of_their_work(make, people):
+    """Through the real services: intake (taken in, not selected), a lab invitation, lab
+    decisions, promotion (on the ballot, not qualified) and the ballot's outcome."""
+    from datetime import timedelta
+
+    from forum.models import Ballot, Process, Proposal, Section, SectionMembership, utcnow
+    from forum.services import ballots, cycle, intake, labs
+
+    ann, ben, cat, dai = (people[n] for n in ("ann", "ben", "cat", "dai"))
+    lead = make.user("lead")
+    section = Section(name="Housing", slug="housing")
+    db.session.add(section)
+    db.session.flush()
+    db.session.add(SectionMembership(section_id=section.id, user_id=lead.id, is_lead=True))
+    process = make.process(lab_min_votes=2, lab_intake_max=1, support_threshold=1)
+    proposal = make.proposal(process, user=ann)
+    other = make.proposal(process, user=dai)
+    db.session.get(Proposal, proposal.id).section_id = section.id
+    db.session.commit()
+    taken = make.amendment(proposal, user=ben, start=2, end=2)
+    left = make.amendment(proposal, user=cat, start=3, end=3)
+    for _ in range(2):
+        voting.cast_vote(make.user(), taken.id, 1)
+    deliberation.support_proposal(make.user(), proposal.id)
+
+    lab = intake.close_amendment_window(lead, proposal.id, "Ready")
+    assert inbox(ben, "amendment_in_lab")[0][1]["url"] == f"/labs/{lab.id}"
+    assert inbox(cat, "amendment_not_selected")[0][1]["reason"] == "fewer than 2 votes"
+
+    labs.invite(lead, lab.id, "cat", "expert")
+    assert inbox(cat, "lab_invitation")[0][1]["actor"] == "lead"
+    labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": taken.id,
+                               "note": "Clearer."})
+    decided = [n for n in db.session.scalars(select(Notification).where(
+        Notification.user_id == ben.id, Notification.kind == "amendment_decided"))]
+    assert notifications.describe(decided[0]).startswith(
+        f"The policy lab accepted your amendment to {proposal.title}")
+    labs.publish(lead, lab.id, "With the accepted amendment")
+    labs.finalise(lead, lab.id)
+
+    now = utcnow()
+    row = db.session.get(Process, process.id)
+    row.proposals_close_at = now - timedelta(days=3)
+    row.amendments_close_at = now - timedelta(days=2)
+    row.labs_close_at = now - timedelta(days=1)
+    db.session.commit()
+    cycle.advance_all()
+    admin = make.admin()
+    ballot = db.session.scalar(select(Ballot).where(Ballot.process_id == process.id))
+    ballots.promote(admin, ballot.id)
+    assert kinds(ann).count("proposal_promoted") == 1
+    assert inbox(dai, "proposal_not_qualified")[0][1]["reason"] == \
+        db.session.get(Proposal, other.id).status_reason
+    published = ballots.publish(admin, ballot.id)
+    ballots.record_outcome(admin, published.items[0].id, "adopted")
+    assert kinds(ann).count("proposal_adopted") == 1
+    assert unread(ann) == len(kinds(ann))
+
+
 def first_post(proposal):
     from forum.models import Post
 
