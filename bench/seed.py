@@ -307,6 +307,23 @@ def proposal_body(rng, paragraphs):
     return "\n\n".join(blocks)
 
 
+def amended_text(rng, blocks, n):
+    """What an amendment puts in place of the blocks: as members write them, mostly the same
+    text with a few words changed and sometimes a sentence added; sometimes a deletion; for an
+    insertion (no blocks), a new paragraph. The number n keeps every change distinct."""
+    if not blocks:
+        return " ".join(sentence(rng) for _ in range(rng.randint(1, 3))) + f" ({n})"
+    if rng.random() < 0.05:
+        return ""
+    words = "\n\n".join(blocks).split(" ")
+    for _ in range(rng.randint(1, 4)):
+        words[rng.randrange(len(words))] = rng.choice(WORDS)
+    text = " ".join(words)
+    if rng.random() < 0.4:
+        text += " " + sentence(rng)
+    return f"{text} ({n})"
+
+
 def seed_proposal(args, rng, demo_users, bench_id, member_ids):
     """Issue 3's proposal: opened through the service, then amendments and votes in bulk.
 
@@ -344,8 +361,7 @@ def seed_proposal(args, rng, demo_users, bench_id, member_ids):
         start = rng.randint(1, n + 1)
         end = start - 1 if start == n + 1 or rng.random() < 0.1 else \
             min(n, start + (rng.random() < 0.2))
-        replacement = "" if end >= start and rng.random() < 0.05 else \
-            " ".join(sentence(rng) for _ in range(rng.randint(1, 3))) + f" ({i + 1})"
+        replacement = amended_text(rng, blocks[start - 1:end], i + 1)
         rationale = sentence(rng, 10, 30)
         user_id = rng.choice(authors)
         key = amendment_service._change_key(1, "amendment", start, end, replacement)
