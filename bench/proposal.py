@@ -258,6 +258,9 @@ def main(argv=None):
     parser.add_argument("--pairs", type=int, default=60_000,
                         help="(member, item) pairs the votes go round")
     parser.add_argument("--search-backend", default="postgres", choices=["postgres", "whoosh"])
+    parser.add_argument("--no-search-catch-up", action="store_true",
+                        help="diagnostic: no search catch-up after each commit (the outbox "
+                             "is still written)")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     args.worker_class = "sync"
@@ -275,6 +278,8 @@ def main(argv=None):
                DATABASE_URL=database_url, SEARCH_INDEX_DIR=str(SEARCH_INDEX),
                SEARCH_BACKEND=args.search_backend, PYTHONDONTWRITEBYTECODE="1")
     env.pop("FLASK_DEBUG", None)
+    if args.no_search_catch_up:
+        env["BENCH_SEARCH_CATCH_UP_AFTER_COMMIT"] = "0"
     key = api_key(env)
     rng = random.Random(2027)
     pairs = make_pairs(info, args.pairs, rng)
@@ -284,7 +289,9 @@ def main(argv=None):
               "database": database_url.split("://")[0], "info": {
                   k: v for k, v in info.items() if k not in ("items", "members")},
               "counts_before": before, "workers": args.workers,
-              "search_backend": args.search_backend}
+              "search_backend": args.search_backend + (
+                  ", no catch-up after each commit (diagnostic)" if args.no_search_catch_up
+                  else "")}
     forum_port, ceiling_port = free_port(), free_port()
     forum = start_gunicorn("forum", "bench.bench_wsgi:app", ROOT, forum_port, args, env)
     ceiling = start_gunicorn("ceiling", "ceiling:app", ROOT / "bench", ceiling_port, args, env)
