@@ -55,11 +55,17 @@ def backend(app=None):
 
 # -- writing: note the change now, apply it after commit ------------------------------------------
 
-def index(kind, record_id):
-    """(Re)index a record once the current transaction commits. Call inside the transaction."""
+def index(kind, record_id, soon=True):
+    """(Re)index a record once the current transaction commits. Call inside the transaction.
+
+    soon=False only notes the change in the outbox, for changes that matter to ordering alone
+    (votes, likes): they are applied with the next catch-up (another write, or `flask forum
+    reindex --catch-up` from cron), so a burst of votes does not commit the index once each."""
     if kind not in KINDS:
         raise ValueError(f"search indexes {', '.join(KINDS)}, not {kind!r}")
     db.session.add(SearchOutbox(kind=kind, record_id=record_id))
+    if not soon:
+        return
     pending = db.session.info.get(hooks._KEY, [])
     if not any(fn is _catch_up_after_commit for fn, _, _ in pending):
         hooks.after_commit(_catch_up_after_commit, current_app._get_current_object())

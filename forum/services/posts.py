@@ -216,7 +216,8 @@ def delete_post(user, post_id):
 
 
 def _refresh_like_count(post):
-    search.enqueue("post", post.id)  # likes order results by votes
+    # Likes only order results (order:votes): applied with the next catch-up.
+    search.enqueue("post", post.id, soon=False)
     db.session.execute(update(Post).where(Post.id == post.id).values(
         like_count=select(func.count()).select_from(PostLike)
         .where(PostLike.post_id == post.id).scalar_subquery()))

@@ -47,7 +47,8 @@ def cast_vote(user, item_id, value):
                  "created_at": now, "updated_at": now},
                 update={"value": value, "updated_at": now}))
         recount(item.id)
-        search.enqueue("amendment", item.id)  # votes order results
+        # Votes only order results (order:votes): applied with the next catch-up.
+        search.enqueue("amendment", item.id, soon=False)
     db.session.refresh(item)
     return item, value
 
