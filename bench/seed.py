@@ -57,8 +57,41 @@ def prepare_database(url, reset):
                    check=True, stdout=subprocess.DEVNULL)
 
 
+# With --vocabulary N: N words with Zipf's law frequencies (as in real text), the topical WORDS
+# among them at ranks 20 to 2,000, so a query word matches a few per cent of the posts, not
+# most of them. Without it (the default): WORDS alone, each equally likely.
+VOCABULARY = None
+
+
+def set_vocabulary(size, seed=2027):
+    global VOCABULARY
+    if not size:
+        VOCABULARY = None
+        return
+    rng = random.Random(seed)
+    syllables = [c + v for c in "bcdfghjklmnprstvwz" for v in ("a", "e", "i", "o", "u", "ai",
+                                                               "ou", "ea")]
+    made, known = [], set(WORDS)
+    while len(made) < size - len(WORDS):
+        word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
+        if word not in known:
+            known.add(word)
+            made.append(word)
+    for word, rank in zip(WORDS, sorted(rng.sample(range(20, 2000), len(WORDS)))):
+        made.insert(rank, word)
+    cumulative, total = [], 0.0
+    for rank in range(len(made)):
+        total += 1 / (rank + 1)
+        cumulative.append(total)
+    VOCABULARY = (made, cumulative)
+
+
 def sentence(rng, low=6, high=18):
-    words = [rng.choice(WORDS) for _ in range(rng.randint(low, high))]
+    count = rng.randint(low, high)
+    if VOCABULARY:
+        words = rng.choices(VOCABULARY[0], cum_weights=VOCABULARY[1], k=count)
+    else:
+        words = [rng.choice(WORDS) for _ in range(count)]
     return " ".join(words).capitalize() + "."
 
 
@@ -100,6 +133,7 @@ def seed(args):
     from forum.services import accounts
     from forum.services import posts as post_service
 
+    set_vocabulary(args.vocabulary)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
                       "SEARCH_INDEX_DIR": str(SEARCH_INDEX)})
     rng = random.Random(args.random_seed)
@@ -570,6 +604,9 @@ def main(argv=None):
     parser.add_argument("--proposal-votes", type=int, default=20_000,
                         help="votes on those amendments, spread unevenly over them")
     parser.add_argument("--proposal-paragraphs", type=int, default=40)
+    parser.add_argument("--vocabulary", type=int, default=0,
+                        help="draw words from this many with Zipf's law frequencies, the "
+                             "topical ones among them (0: the 66 topical words alone)")
     parser.add_argument("--random-seed", type=int, default=2027)
     args = parser.parse_args(argv)
     if args.posts < args.big_topic_posts + args.topics - 1:
