@@ -9,8 +9,6 @@ from tests.mailserver import first_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-# What the newcomer's journey leaves for the search step: {"engine": (topic title, words)}.
-newcomer_posts = {}
 NIA_PASSWORD = "tidal lantern orchard 42"
 
 
@@ -83,11 +81,11 @@ def test_new_member_signs_up_verifies_reads_replies_likes_and_edits(site, people
     expect(page.get_by_text("Reason: named both towns")).to_be_visible()
     expect(page.locator("ins").first).to_contain_text("Tydfil")
     nia.check()
-    newcomer_posts[site.app.config["SQLALCHEMY_DATABASE_URI"]] = (title, "Aberdare")
+    # Last, in a new browser session, she finds her post by search.
+    finds_post_by_search(people, title, "Aberdare")
 
 
-def test_new_member_finds_their_post_by_search(site, people):
-    title, word = newcomer_posts[site.app.config["SQLALCHEMY_DATABASE_URI"]]
+def finds_post_by_search(people, title, word):
     nia = people.open("nia searching")
     nia.sign_in("nia", NIA_PASSWORD)
     page = nia.page
