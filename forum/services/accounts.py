@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -346,10 +347,21 @@ def start_session(user, user_agent=""):
     The database keeps only the secret's hash, so reading the table does not sign anyone in.
     """
     secret = secrets.token_urlsafe(32)
+    # A device unseen for longer than any cookie lasts can never be used again: forget it.
+    lifetime = max(_seconds(current_app.config.get("REMEMBER_COOKIE_DURATION")),
+                   _seconds(current_app.config.get("PERMANENT_SESSION_LIFETIME")))
     with write_transaction(keep_loaded=True):
+        if lifetime:
+            db.session.execute(delete(UserSession).where(
+                UserSession.user_id == user.id,
+                UserSession.last_seen_at < utcnow() - timedelta(seconds=lifetime)))
         db.session.add(UserSession(user_id=user.id, token_hash=UserSession.hash(secret),
                                    user_agent=_text(user_agent)[:UserSession.USER_AGENT_MAX]))
     return secret
+
+
+def _seconds(value):
+    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value or 0)
 
 
 def end_session(secret):

@@ -138,6 +138,24 @@ def test_signing_out_on_one_device_leaves_the_others_signed_in(app, ann):
     assert signed_in_as(laptop) == "ann"
 
 
+def test_signing_in_forgets_devices_unseen_for_longer_than_a_cookie_lasts(app, ann):
+    old, recent, new = app.test_client(), app.test_client(), app.test_client()
+    login(old, ann)
+    login(recent, ann)
+    now = utcnow()
+    first, second = db.session.scalars(select(UserSession.id).where(
+        UserSession.user_id == ann.id).order_by(UserSession.id)).all()
+    db.session.execute(update(UserSession).where(UserSession.id == first).values(
+        last_seen_at=now - timedelta(days=31)))
+    db.session.execute(update(UserSession).where(UserSession.id == second).values(
+        last_seen_at=now - timedelta(days=29)))
+    db.session.commit()
+    login(new, ann)
+    kept = set(db.session.scalars(select(UserSession.id).where(UserSession.user_id == ann.id)))
+    assert first not in kept and second in kept and len(kept) == 2
+    assert signed_in_as(recent) == "ann" and signed_in_as(new) == "ann"
+
+
 # -- suspension and passwords -------------------------------------------------------------------
 
 def test_suspension_ends_every_session_and_deletes_the_devices(app, make, ann):
