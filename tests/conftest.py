@@ -86,6 +86,32 @@ def make_app(engine, request, extra=None):
     return app
 
 
+# Building the app costs a few tenths of a second (werkzeug compiles a URL builder for each of
+# ~170 routes), more than most tests take. A test with default settings therefore gets the
+# app its engine's earlier tests had, with its configuration and caches put back as they were
+# built and an empty database; a test with its own settings (app_config, a database file) gets
+# an app of its own. Flask-Limiter keeps its settings and storage on the one Limiter object,
+# which every app's init_app overwrites, so they are put back too.
+_SHARED_APPS = {}
+
+
+def _shared_app(engine, request):
+    from forum.extensions import limiter
+
+    found = _SHARED_APPS.get(engine)
+    if found is None:
+        app = make_app(engine, request)
+        found = _SHARED_APPS[engine] = (app, dict(app.config), dict(vars(limiter)))
+    app, settings, limiter_state = found
+    app.config.clear()
+    app.config.update(settings)
+    app.extensions.pop("forum_search", None)
+    vars(limiter).clear()
+    vars(limiter).update(limiter_state)
+    limiter.reset()
+    return app
+
+
 def _fresh_request_globals(sender, **extra):
     # The `app` fixture keeps one app context open, which every test request reuses; without
     # this, `g` (and Flask-Login's cached user in it) would carry over from one request to the
@@ -124,7 +150,7 @@ def app(engine_name, request):
         # A server in other processes needs the database in a file, not in this process.
         path = request.getfixturevalue("tmp_path") / "live.db"
         extra["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
-    app = make_app(engine_name, request, extra)
+    app = make_app(engine_name, request, extra) if extra else _shared_app(engine_name, request)
     with app.app_context():
         if engine_name == "sqlite":
             db.create_all()
