@@ -108,7 +108,8 @@ def _shared_app(engine, request):
     app.extensions.pop("forum_search", None)
     vars(limiter).clear()
     vars(limiter).update(limiter_state)
-    limiter.reset()
+    if limiter_state.get("_storage") is not None:  # (an empty MemoryStorage is falsy)
+        limiter_state["_storage"].reset()
     return app
 
 
