@@ -18,6 +18,7 @@ from .. import mail, permissions
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ServiceError, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import Group, User, UserSession, utcnow
 from . import audit
@@ -32,7 +33,6 @@ RESERVED = {"admin", "administrator", "moderator", "moderators", "system", "foru
             "here", "anonymous", "nobody", "login", "logout", "signup", "settings", "my"}
 NAME_MAX = 80
 BIO_MAX = 3000
-ID_MAX = 2**31 - 1
 
 
 class MailUnavailable(ServiceError):
@@ -129,10 +129,8 @@ def _email_taken(email, except_user=None):
 
 def _find_group(group_id):
     """The group a form or JSON body names by id, or None when it names none that exists."""
-    text = str(group_id).strip()
-    if not re.fullmatch(r"[0-9]{1,10}", text) or int(text) > ID_MAX:
-        return None
-    return db.session.get(Group, int(text))
+    group_id = as_id(group_id)
+    return db.session.get(Group, group_id) if group_id is not None else None
 
 
 def sign_up(username, email, password, name="", group_id=None, verified=False, role="member",

@@ -15,6 +15,7 @@ from .. import mail, permissions, search
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..models import Amendment, Category, Post, Topic, User, utcnow
 from . import accounts, audit, notifications
 from .hooks import after_commit
@@ -28,20 +29,6 @@ log = logging.getLogger(__name__)
 
 
 # -- ids, reasons and dates ---------------------------------------------------------------------------
-
-ID_MAX = 2 ** 31 - 1
-
-
-def as_id(value):
-    """A row id from a URL, form or JSON value, or None: whole, positive, and small enough for
-    the database's integer columns."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        return None
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= ID_MAX:
-        return None
-    return int(text)
-
 
 def check_reason(reason, required=True, field="reason"):
     reason = reason.strip() if isinstance(reason, str) else ""

@@ -11,11 +11,12 @@ from .. import permissions
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
+from ..ids import as_id
 from ..models import Amendment, Flag, Post, ReviewItem, Topic, utcnow
 from ..models.moderation import FLAG_LABELS, FLAG_TYPES
 from ..queries import Page
 from . import audit
-from .moderation import (as_id, check_hideable, check_reason, clear_hidden, get_member, is_gone,
+from .moderation import (check_hideable, check_reason, clear_hidden, get_member, is_gone,
                          load_target, locked_member, notify_hidden, parse_until, set_hidden,
                          tell_member)
 
