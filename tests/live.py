@@ -39,11 +39,13 @@ def start_server(database_url, workers=4, extra_env=None):
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     # --preload: the app is built once, before the workers fork, so every worker is ready as
     # soon as the first answers (a burst meant for several workers reaches several), and the
-    # workers do not each spend a second of CPU importing it. The app opens no connection
-    # while it is built, so nothing is shared across the fork.
+    # workers do not each spend a second of CPU importing it. Not with Redis: the rate
+    # limiter's Redis client is made while the app is built, and each worker should make its
+    # own, as in production.
+    preload = [] if env.get("REDIS_URL") else ["--preload"]
     process = subprocess.Popen(
         [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60",
-         "--preload", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+         *preload, "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
