@@ -57,7 +57,7 @@ def init_app(app, login_manager):
         # After the page is built, and only every few minutes per device: not a write per page.
         device_id = g.pop("device_session_seen", None)
         if device_id is not None:
-            from .services.accounts import touch_session
+            from .services.sessions import touch_session
 
             try:
                 touch_session(device_id)

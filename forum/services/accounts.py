@@ -3,14 +3,12 @@ import functools
 import hashlib
 import hmac
 import re
-import secrets
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,8 +18,9 @@ from ..errors import Conflict, NotFound, ServiceError, ValidationFailed, require
 from ..extensions import db
 from ..ids import as_id
 from ..markup import COOK_VERSION, cook
-from ..models import Group, User, UserSession, utcnow
+from ..models import Group, User, utcnow
 from . import audit
+from .sessions import end_all_sessions
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,28}[A-Za-z0-9]")
 # Pages live at /u/{username} and /u/{username}.json, avatars at {username}.svg: a name with
@@ -335,68 +334,6 @@ def change_password(user, current, new):
         user.session_version += 1
         end_all_sessions(user.id)
     return user
-
-
-# -- device sessions ---------------------------------------------------------------------------
-
-def start_session(user, user_agent=""):
-    """Sign `user` in on one more device; returns the secret its cookie is to carry.
-
-    The database keeps only the secret's hash, so reading the table does not sign anyone in.
-    """
-    secret = secrets.token_urlsafe(32)
-    # A device unseen for longer than any cookie lasts can never be used again: forget it.
-    lifetime = max(_seconds(current_app.config.get("REMEMBER_COOKIE_DURATION")),
-                   _seconds(current_app.config.get("PERMANENT_SESSION_LIFETIME")))
-    with write_transaction(keep_loaded=True):
-        if lifetime:
-            db.session.execute(delete(UserSession).where(
-                UserSession.user_id == user.id,
-                UserSession.last_seen_at < utcnow() - timedelta(seconds=lifetime)))
-        db.session.add(UserSession(user_id=user.id, token_hash=UserSession.hash(secret),
-                                   user_agent=_text(user_agent)[:UserSession.USER_AGENT_MAX]))
-    return secret
-
-
-def _seconds(value):
-    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value or 0)
-
-
-def end_session(secret):
-    """Sign out the one device whose cookie carries `secret`."""
-    if not isinstance(secret, str) or not secret:
-        return
-    with write_transaction(keep_loaded=True):
-        db.session.execute(delete(UserSession).where(
-            UserSession.token_hash == UserSession.hash(secret)))
-
-
-def end_all_sessions(user_id):
-    """Inside a transaction: sign the member out everywhere (password change, suspension)."""
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
-
-
-def end_other_sessions(user, keep_secret):
-    """Sign `user` out of every device but the one whose cookie carries `keep_secret`;
-    returns how many were signed out."""
-    keep = UserSession.hash(keep_secret) if isinstance(keep_secret, str) else ""
-    with write_transaction(keep_loaded=True):
-        result = db.session.execute(delete(UserSession).where(
-            UserSession.user_id == user.id, UserSession.token_hash != keep))
-    return result.rowcount
-
-
-def list_sessions(user):
-    return db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
-                              .order_by(UserSession.last_seen_at.desc(),
-                                        UserSession.id.desc())).all()
-
-
-def touch_session(session_id, now=None):
-    """Note that a device was seen; the user loader asks for it only every few minutes."""
-    with write_transaction(keep_loaded=True):
-        db.session.execute(update(UserSession).where(UserSession.id == session_id)
-                           .values(last_seen_at=now or utcnow()))
 
 
 def change_email(user, password, new_email):

@@ -17,7 +17,7 @@ from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
 from ..ids import as_id
 from ..models import Amendment, Category, Post, Topic, User, utcnow
-from . import accounts, audit, notifications
+from . import audit, notifications, sessions
 from .hooks import after_commit
 from .posts import (_check_title, get_topic, refresh_category_topic_count, refresh_topic_stats,
                     slugify)
@@ -422,7 +422,7 @@ def suspend_member(actor, user_id, reason, until):
         target.suspended_until, target.suspend_reason = until, reason
         # Part of every session's identity: bumping it ends them all, remember-me included.
         target.session_version = User.session_version + 1
-        accounts.end_all_sessions(target.id)  # and the devices it was signed in on are gone
+        sessions.end_all_sessions(target.id)  # and the devices it was signed in on are gone
         audit.record(actor, "suspend_user", "user", target.id, reason, until=until.isoformat())
         tell_member(target, "suspended", "You cannot sign in", until, reason)
     db.session.refresh(target)

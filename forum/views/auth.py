@@ -9,7 +9,7 @@ from .. import ratelimits
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..models import Group
-from ..services import accounts
+from ..services import accounts, sessions
 from . import params
 
 bp = Blueprint("auth", __name__)
@@ -75,7 +75,7 @@ def _start_session(user, remember):
 def sign_in(user, remember):
     """Sign `user` in on this device: a new user_sessions row, whose secret the session (and
     remember) cookie carries; signing out deletes the row."""
-    user.session_secret = accounts.start_session(user, request.user_agent.string)
+    user.session_secret = sessions.start_session(user, request.user_agent.string)
     login_user(user, remember=remember)
 
 
@@ -107,7 +107,7 @@ def logout():
     # one in. In this order: logout_user() leaves a note in the session that makes Flask-Login
     # delete the remember cookie, and clearing the session afterwards would lose it.
     if current_user.is_authenticated:
-        accounts.end_session(current_user.session_secret)
+        sessions.end_session(current_user.session_secret)
     session.clear()
     logout_user()
     return redirect(url_for("topics.latest"))

@@ -11,7 +11,7 @@ from .. import queries, serializers
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Group, UserSession
-from ..services import accounts
+from ..services import accounts, sessions
 from . import params
 from .auth import sign_in
 
@@ -69,7 +69,7 @@ def settings():
                 sign_in(user, remember=cookie in request.cookies)
                 flash("Your password is changed. Other sessions have been signed out.")
             elif action == "devices":
-                count = accounts.end_other_sessions(current_user, current_user.session_secret)
+                count = sessions.end_other_sessions(current_user, current_user.session_secret)
                 flash("You are signed out of every other device." if count else
                       "You were not signed in on any other device.")
             elif action == "email":
@@ -85,6 +85,6 @@ def settings():
             db.session.rollback()
     groups = db.session.scalars(db.select(Group).order_by(Group.nation_code, Group.name)).all()
     return render_template("users/settings.html", form=form, errors=errors, action=action,
-                           groups=groups, devices=accounts.list_sessions(current_user),
+                           groups=groups, devices=sessions.list_sessions(current_user),
                            this_device=UserSession.hash(current_user.session_secret or "")
                            ), status

@@ -81,9 +81,9 @@ def settings_password(ctx):
 
 def settings_other_devices(ctx):
     """Sign out of every other device, with the actor signed in on one more."""
-    from forum.services import accounts
+    from forum.services import sessions
 
-    accounts.start_session(ctx.actor, "Another browser")
+    sessions.start_session(ctx.actor, "Another browser")
     return form("/my/settings", action="devices")
 
 
