@@ -223,10 +223,9 @@ def test_kinds_other_services_send(make, people, kind, fields, text):
 def test_the_cycle_tells_authors_what_became_of_their_work(make, people):
     """Through the real services: intake (taken in, not selected), a lab invitation, lab
     decisions, promotion (on the ballot, not qualified) and the ballot's outcome."""
-    from datetime import timedelta
-
-    from forum.models import Ballot, Process, Proposal, Section, SectionMembership, utcnow
-    from forum.services import ballots, cycle, intake, labs
+    from forum.models import Ballot, Proposal, Section, SectionMembership
+    from forum.services import ballots, intake, labs
+    from tests.services.test_ballots import to_ballot_phase
 
     ann, ben, cat, dai = (people[n] for n in ("ann", "ben", "cat", "dai"))
     lead = make.user("lead")
@@ -260,13 +259,7 @@ def test_the_cycle_tells_authors_what_became_of_their_work(make, people):
     labs.publish(lead, lab.id, "With the accepted amendment")
     labs.finalise(lead, lab.id)
 
-    now = utcnow()
-    row = db.session.get(Process, process.id)
-    row.proposals_close_at = now - timedelta(days=3)
-    row.amendments_close_at = now - timedelta(days=2)
-    row.labs_close_at = now - timedelta(days=1)
-    db.session.commit()
-    cycle.advance_all()
+    to_ballot_phase(process)
     admin = make.admin()
     ballot = db.session.scalar(select(Ballot).where(Ballot.process_id == process.id))
     ballots.promote(admin, ballot.id)

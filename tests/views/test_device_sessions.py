@@ -218,6 +218,8 @@ def test_the_settings_page_lists_the_devices_and_marks_this_one(app, ann):
     phone.post("/login", data={"login": "ann", "password": PASSWORD},
                headers={"User-Agent": "PhoneBrowser/1.0 " + "x" * 500})
     page = here.get("/my/settings").get_data(as_text=True)
+    assert re.search(r"<title>Settings\b[^<]*</title>", page)  # the title is words, no markup
+    assert page.count('id="devices"') == 1
     devices = page.split('id="devices"', 1)[1].split("</ul>", 1)[0]
     assert devices.count('class="device"') == 2
     assert devices.count("this device") == 1
