@@ -61,6 +61,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Prefixes every counter's key, so that several forums (or test runs) can share one Redis.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "forum")
     # Rate limits (forum/ratelimits.py): per IP, and per account; an account in its first
     # NEW_ACCOUNT_HOURS gets the *_NEW limits. Several limits are separated by ";".
     RATELIMIT_SIGNIN = os.environ.get("RATELIMIT_SIGNIN", "10 per minute")
