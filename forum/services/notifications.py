@@ -6,7 +6,7 @@ Other services call these inside their own transaction:
     notifications.post_edited(post, raw_before)   mentions and quotes the edit added
     notifications.post_liked(post, liker)         likes, batched per post while unread
     notifications.item_proposed(item)             a new amendment or clarification
-    notifications.item_voted(item, voter, value)  votes, batched per item while unread
+    notifications.item_voted(item, voter, value, previous) votes, batched per item while unread
     notifications.proposal_created(proposal)      members watching the process
     notifications.notify(user_id, kind, ...)      anything else: the kinds are in KINDS
 
@@ -250,6 +250,20 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
         raise ValueError(f"unknown notification kind {kind!r}; add it to KINDS")
     if actor is not None and actor.id == user_id:
         return None
+    batch_field = BATCHED.get(kind)
+    if batch_field is not None:
+        # Before anything else: most events of a batched kind (votes, likes) only add to the
+        # unread notification the member already has.
+        batch_of = {"post_id": post, "amendment_id": amendment}[batch_field]
+        existing = _unread_batch(user_id, kind, batch_field, batch_of.id)
+        if existing is not None:
+            merged = dict(existing.data)
+            for key in ("count", "up", "down"):
+                merged[key] = merged.get(key, 0) + data.get(key, 0)
+            merged["actor"] = actor.username if actor is not None else ""
+            existing.data = merged
+            existing.updated_at = utcnow()
+            return existing
     topic, post, proposal, amendment = _context(topic, post, proposal, amendment)
     if KINDS[kind].respects_mute and topic is not None \
             and levels_for(topic, [user_id])[user_id] == "muted":
@@ -262,24 +276,10 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
             **({"excerpt": _excerpt(post)} if post is not None else {}), **data}
     if kind == "lab_invitation" and topic is not None:
         default_level(user_id, topic.id, "watching", "invited")
-    batch_field = BATCHED.get(kind)
     ids = {"topic_id": topic.id if topic is not None else None,
            "post_id": post.id if post is not None else None,
            "proposal_id": proposal.id if proposal is not None else None,
            "amendment_id": amendment.id if amendment is not None else None}
-    if batch_field is not None:
-        existing = db.session.scalar(select(Notification).where(
-            Notification.user_id == user_id, Notification.kind == kind,
-            getattr(Notification, batch_field) == ids[batch_field],
-            Notification.read_at.is_(None)).order_by(Notification.id.desc()).limit(1))
-        if existing is not None:
-            merged = dict(existing.data)
-            for key in ("count", "up", "down"):
-                merged[key] = merged.get(key, 0) + data.get(key, 0)
-            merged["actor"] = data["actor"]
-            existing.data = merged
-            existing.updated_at = utcnow()
-            return existing
     now = utcnow()
     notification = Notification(user_id=user_id, kind=kind, actor_id=getattr(actor, "id", None),
                                 data=data, created_at=now, updated_at=now, **ids)
@@ -290,6 +290,13 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
     mailing.route(notification)
     _count_after_commit(user_id)
     return notification
+
+
+def _unread_batch(user_id, kind, batch_field, batch_id):
+    return db.session.scalar(select(Notification).where(
+        Notification.user_id == user_id, Notification.kind == kind,
+        getattr(Notification, batch_field) == batch_id,
+        Notification.read_at.is_(None)).order_by(Notification.id.desc()).limit(1))
 
 
 def _count_after_commit(user_id, mail_id=None):
@@ -413,11 +420,10 @@ def item_proposed(item):
     default_level(item.user_id, proposal.topic_id, "watching", "amended")
 
 
-def item_voted(item, voter, value):
-    """Votes gather into one notification per item until its author reads it. Called before
-    the vote is stored: withdrawing a vote, or casting the same one again, is no news."""
-    previous = db.session.scalar(select(AmendmentVote.value).where(
-        AmendmentVote.amendment_id == item.id, AmendmentVote.user_id == voter.id))
+def item_voted(item, voter, value, previous):
+    """Votes gather into one notification per item until its author reads it. `previous` is
+    the voter's vote before this one: withdrawing a vote, or casting the same one again, is no
+    news."""
     if value not in (1, -1) or previous == value:
         return
     notify(item.user_id, "amendment_votes", actor=voter, amendment=item, count=1,

@@ -1,16 +1,18 @@
 """Votes on amendments and clarifications: one function for every transition."""
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import permissions
 from .. import search
 from ..db import write_transaction
-from ..errors import ValidationFailed, require
+from ..errors import NotFound, ValidationFailed, require
 from ..extensions import db
-from ..models import Amendment, AmendmentVote, utcnow
+from ..ids import as_id
+from ..models import Amendment, AmendmentVote, Proposal, utcnow
 from ..ranking import controversy, wilson_lower_bound
 from ..upsert import upsert
 from . import notifications
-from .amendments import get_item
 
 
 def cast_vote(user, item_id, value):
@@ -26,16 +28,22 @@ def cast_vote(user, item_id, value):
     The item row is locked first, so concurrent votes on it queue up; each then recounts
     up and down from the vote rows (never +1 in Python) and stores the Wilson score, all in
     one transaction. The primary key (amendment_id, user_id) keeps one vote per member.
+
+    A vote is the busiest write there is, so it keeps its statements few: the lock loads the
+    item with its proposal, process and author, and the objects stay loaded after the commit
+    (the recount's values are set on the item), so answering needs no reloads.
     """
     if isinstance(value, bool) or value not in (1, -1, 0, "1", "-1", "0"):
         raise ValidationFailed(field_errors={"value": ["Vote 1 (up), -1 (down) or 0 (none)."]})
     value = int(value)
-    item = get_item(item_id)
-    with write_transaction():
-        item = db.session.scalar(select(Amendment).where(Amendment.id == item.id)
-                                 .with_for_update(of=Amendment))
+    with write_transaction(keep_loaded=True):
+        item = _lock_item(item_id)
         require(permissions.can_vote_on(user, item))
-        notifications.item_voted(item, user, value)  # before the change: it compares
+        previous = db.session.scalar(select(AmendmentVote.value).where(
+            AmendmentVote.amendment_id == item.id, AmendmentVote.user_id == user.id))
+        if previous == (value or None):
+            return item, value  # nothing changes; the transaction ends with nothing written
+        notifications.item_voted(item, user, value, previous)
         now = utcnow()
         if value == 0:
             db.session.execute(AmendmentVote.__table__.delete().where(
@@ -46,15 +54,28 @@ def cast_vote(user, item_id, value):
                 {"amendment_id": item.id, "user_id": user.id, "value": value,
                  "created_at": now, "updated_at": now},
                 update={"value": value, "updated_at": now}))
-        recount(item.id)
+        counts = recount(item.id)
         # Votes only order results (order:votes): applied with the next catch-up.
         search.enqueue("amendment", item.id, soon=False)
-    db.session.refresh(item)
+    for name, stored in counts.items():
+        set_committed_value(item, name, stored)
     return item, value
 
 
+def _lock_item(item_id):
+    """The item, locked for this transaction, with what deciding and answering a vote reads."""
+    item = db.session.scalar(
+        select(Amendment).where(Amendment.id == as_id(item_id))
+        .options(joinedload(Amendment.proposal).joinedload(Proposal.process),
+                 joinedload(Amendment.user))
+        .with_for_update(of=Amendment)) if as_id(item_id) else None
+    if item is None:
+        raise NotFound("That amendment or clarification does not exist.")
+    return item
+
+
 def recount(item_id):
-    """Recompute up, down and score of one item from its vote rows."""
+    """Recompute up, down and score of one item from its vote rows; returns what it stored."""
     def tally(v):
         return select(func.count()).select_from(AmendmentVote).where(
             AmendmentVote.amendment_id == item_id, AmendmentVote.value == v).scalar_subquery()
@@ -63,10 +84,11 @@ def recount(item_id):
         update(Amendment).where(Amendment.id == item_id)
         .values(up_count=tally(1), down_count=tally(-1))
         .returning(Amendment.up_count, Amendment.down_count)).one()
+    counts = {"up_count": up, "down_count": down, "score": wilson_lower_bound(up, down),
+              "controversy": controversy(up, down)}
     db.session.execute(update(Amendment).where(Amendment.id == item_id)
-                       .values(score=wilson_lower_bound(up, down),
-                               controversy=controversy(up, down)))
-    return up, down
+                       .values(score=counts["score"], controversy=counts["controversy"]))
+    return counts
 
 
 def my_votes(user, item_ids):

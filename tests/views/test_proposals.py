@@ -1,4 +1,8 @@
 """Proposals, amendments and votes over HTTP: the JSON API and the plain-form pages."""
+from types import SimpleNamespace
+
+from forum.extensions import db
+from forum.models import AmendmentVote
 from tests.conftest import login
 
 
@@ -172,6 +176,50 @@ def test_proposal_page_queries_do_not_grow_with_amendments(app, client, make, co
     add_amendments(make, proposal, 490, voter=member)
     large = queries_for_page()
     assert len(small) == len(large), small.report() + "\n----\n" + large.report()
+
+
+# Statements of one vote through the JSON API, signed in. The usual case, a vote adding to the
+# author's unread vote notification: the item locked with its proposal, process and author, the
+# member with their session, the member's previous vote, the notification and its update, the
+# vote row, the two-step recount, the search outbox row, and the item's rank for the answer.
+# The first vote since the author last read their notifications writes a new one (its topic,
+# the author's mute setting, email preference and unread count: six more); a vote the member
+# already holds writes nothing.
+VOTE_STATEMENTS = {"first vote, new notification": 16, "later vote, batched": 10,
+                   "the same vote again": 4}
+
+
+def test_a_vote_runs_few_statements_however_many_votes_the_item_has(app, client, make,
+                                                                    count_queries):
+    from tests.views.bulk import add_amendments
+
+    proposal = make.proposal()
+    item = make.amendment(proposal)
+    item_id = item.id
+    voters = [make.user() for _ in range(2)]
+    add_amendments(make, proposal, 50, voter=voters[1])
+    for _ in range(40):  # many earlier votes on the item
+        db.session.add(AmendmentVote(amendment_id=item_id, user_id=make.user().id, value=1))
+    db.session.commit()
+
+    voters = [SimpleNamespace(username=voter.username) for voter in voters]  # for login()
+
+    def statements(voter, value):
+        login(client, voter)
+        with count_queries() as counter:
+            response = client.put(f"/amendments/{item_id}/vote.json", json={"value": value})
+        assert response.status_code == 200, response.get_json()
+        client.post("/logout")
+        return counter
+
+    first = statements(voters[0], 1)
+    later, again = statements(voters[1], -1), statements(voters[1], -1)
+    counted = {"first vote, new notification": first, "later vote, batched": later,
+               "the same vote again": again}
+    assert {case: len(c) for case, c in counted.items()} == VOTE_STATEMENTS, \
+        "\n----\n".join(c.report() for c in counted.values())
+    body = client.get(f"/amendments/{item_id}.json").get_json()["amendment"]
+    assert (body["up"], body["down"]) == (41, 1)
 
 
 def test_process_page_sorts_proposals(client, make):
