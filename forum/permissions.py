@@ -353,17 +353,28 @@ def can_withdraw_amendment(user, item):
 
 
 def can_vote_on(user, item):
-    if not (verdict := _can_act_in(user, item.proposal.process)):
-        return verdict
-    if item.user_id == user.id:
-        return deny(f"You cannot vote on your own {item.kind}.")
-    if item.status != "open":
-        return deny(f"This {item.kind} is {item.status.replace('_', ' ')}: voting is closed.")
-    if item.hidden_at is not None:
-        return deny(f"This {item.kind} is hidden pending review.")
-    if not window_open(item.proposal):
-        return deny(_window_reason(item.proposal))
-    return ALLOW
+    return vote_checker(user, item.proposal)(item)
+
+
+def vote_checker(user, proposal):
+    """can_vote_on for the items of one proposal, as a function of the item: what depends only
+    on the member and the proposal is decided once, for a page listing many items."""
+    member = _can_act_in(user, proposal.process)
+    window = window_open(proposal)
+
+    def check(item):
+        if not member:
+            return member
+        if item.user_id == user.id:
+            return deny(f"You cannot vote on your own {item.kind}.")
+        if item.status != "open":
+            return deny(f"This {item.kind} is {item.status.replace('_', ' ')}: voting is closed.")
+        if item.hidden_at is not None:
+            return deny(f"This {item.kind} is hidden pending review.")
+        if not window:
+            return deny(_window_reason(proposal))
+        return ALLOW
+    return check
 
 
 def can_answer_clarification(user, item):

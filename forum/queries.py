@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, literal, not_, null, select, union_all
+from sqlalchemy import and_, bindparam, case, func, literal, not_, null, select, union_all
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
@@ -241,11 +241,9 @@ RANKED = ("open", "in_lab", "accepted", "composited", "rejected", "answered", "n
 
 
 def _rank_column():
-    from sqlalchemy import func as f
-
     from .models import Amendment
 
-    return f.row_number().over(
+    return func.row_number().over(
         partition_by=(Amendment.proposal_id, Amendment.kind),
         order_by=(Amendment.score.desc(), (Amendment.up_count + Amendment.down_count).desc(),
                   Amendment.created_at, Amendment.id)).label("rank")
@@ -269,16 +267,16 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
               .where(Amendment.proposal_id == proposal.id, Amendment.status.in_(RANKED),
                      Amendment.hidden_at.is_(None))
               .subquery())
-    stmt = (select(Amendment, ranked.c.rank).outerjoin(ranked, ranked.c.id == Amendment.id)
-            .where(Amendment.proposal_id == proposal.id)
-            .options(joinedload(Amendment.user)))
+    keys = (select(Amendment.id.label("id"), ranked.c.rank.label("rank"))
+            .outerjoin(ranked, ranked.c.id == Amendment.id)
+            .where(Amendment.proposal_id == proposal.id))
     if not include_withdrawn:
-        stmt = stmt.where(visible)
+        keys = keys.where(visible)
     if kind in ("amendment", "clarification"):
-        stmt = stmt.where(Amendment.kind == kind)
+        keys = keys.where(Amendment.kind == kind)
     if paragraph:
         # An item concerns paragraph p if its range covers p, or it inserts just before p.
-        stmt = stmt.where(Amendment.start <= paragraph,
+        keys = keys.where(Amendment.start <= paragraph,
                           (Amendment.end >= paragraph) | (Amendment.start == paragraph))
     if sort == "new":
         order = [Amendment.created_at.desc(), Amendment.id.desc()]
@@ -287,8 +285,12 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
     else:
         order = [Amendment.kind, ranked.c.rank.is_(None), ranked.c.rank]
     page = max(int(page), 1)
-    rows = db.session.execute(stmt.order_by(*order).limit(per_page + 1)
-                              .offset((page - 1) * per_page)).all()
+    # The page is chosen on narrow rows; only its own items are read whole, with their authors.
+    chosen = (keys.add_columns(func.row_number().over(order_by=order).label("position"))
+              .order_by(*order).limit(per_page + 1).offset((page - 1) * per_page).subquery())
+    rows = db.session.execute(
+        select(Amendment, chosen.c.rank).join(chosen, chosen.c.id == Amendment.id)
+        .options(joinedload(Amendment.user)).order_by(chosen.c.position)).all()
     return Page([(item, rank) for item, rank in rows[:per_page]], page, per_page,
                 len(rows) > per_page)
 
@@ -347,8 +349,6 @@ def supported(viewer, proposal_ids):
 
 def item_rank(item):
     """One item's rank among its proposal's ranked items of the same kind, by one COUNT."""
-    from sqlalchemy import func as f
-
     from .models import Amendment
 
     if item.status not in RANKED or item.hidden_at is not None:
@@ -362,7 +362,7 @@ def item_rank(item):
            & (Amendment.created_at < item.created_at))
         | ((Amendment.score == item.score) & (votes == mine)
            & (Amendment.created_at == item.created_at) & (Amendment.id < item.id)))
-    ahead = db.session.scalar(select(f.count(Amendment.id)).where(
+    ahead = db.session.scalar(select(func.count(Amendment.id)).where(
         Amendment.proposal_id == item.proposal_id, Amendment.kind == item.kind,
         Amendment.status.in_(RANKED), Amendment.hidden_at.is_(None), better))
     return ahead + 1

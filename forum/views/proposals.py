@@ -25,7 +25,7 @@ def _paragraph_arg():
     return as_id(value)
 
 
-def panel(proposal, per_page=50):
+def panel(proposal, per_page=20):
     """The amendments panel of a proposal page, as the request's sort and filters ask."""
     kind = request.args.get("kind") if request.args.get("kind") in (
         "amendment", "clarification") else None
@@ -94,6 +94,7 @@ def show(proposal_id, fmt):
         can_withdraw=permissions.can_withdraw_proposal(current_user, proposal),
         window_open=permissions.window_open(proposal), lab_id=_lab_id(proposal),
         can_close=permissions.can_close_window(current_user, proposal),
+        vote_check=permissions.vote_checker(current_user, proposal),
         topic=topic, posts=posts, liked=liked, page=page, last_page=last_page,
         target_post_number=None, composer=_composer_defaults(topic),
         can_reply=permissions.can_reply(current_user, topic))

@@ -222,6 +222,28 @@ def test_a_vote_runs_few_statements_however_many_votes_the_item_has(app, client,
     assert (body["up"], body["down"]) == (41, 1)
 
 
+def test_the_amendments_panel_pages_in_rank_order(client, make):
+    import re
+
+    from tests.views.bulk import add_amendments
+
+    proposal = make.proposal()
+    add_amendments(make, proposal, 30)
+    ranked = [item["id"] for item in client.get(
+        f"/proposals/{proposal.id}/amendments.json?sort=top").get_json()["amendments"]]
+    assert len(ranked) == 30
+    shown, url = [], f"/proposals/{proposal.id}"
+    for expected in (20, 10):
+        html = client.get(url).get_data(as_text=True)
+        page = [int(n) for n in re.findall(r'<article class="item[^"]*" id="item-(\d+)"', html)]
+        assert len(page) == expected
+        shown += page
+        more = re.search(r'href="([^"]*apage=2[^"]*)"', html)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    assert url is None  # the last page offers no further one
+    assert shown == ranked  # every item once, in the order of the ranking
+
+
 def test_process_page_sorts_proposals(client, make):
     from forum.services import deliberation
 
