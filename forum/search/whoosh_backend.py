@@ -6,23 +6,20 @@ rebuild fills a new generation while searches keep reading the old, then switche
 atomic rename.
 """
 import fcntl
-import heapq
 import os
 import shutil
 import threading
 import time
 from contextlib import contextmanager
 from datetime import timezone
-from itertools import islice, takewhile
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
-from whoosh.collectors import TopCollector, UnsortedCollector
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
-from . import windows
+from . import whoosh_windows
 
 ANALYZER = StemmingAnalyzer()
 
@@ -71,63 +68,6 @@ SELECTIVE = 0.1
 # Relevance and votes rank the newest window holding at least this many matches.
 RECENT_MATCHES = 200
 TEXT_FIELDS = ("title", "body")
-
-
-class _KeepingTopCollector(TopCollector):
-    """Whoosh's top-N collector, with block-max skipping intact, over the documents a predicate
-    keeps (a filter=/mask= search walks every match instead). With `window` ({leaf offset:
-    ascending document numbers}) it looks only at those documents, skipping straight to each."""
-
-    def __init__(self, limit, keep, window=None):
-        TopCollector.__init__(self, limit=limit, usequality=window is None)
-        self.keep, self.window = keep, window
-        self.kept = 0  # exact only in a window (no block skipping there)
-
-    def collect_matches(self):
-        if self.window is None:
-            TopCollector.collect_matches(self)
-        else:
-            _walk_window(self, self.collect)
-
-    def collect(self, sub_docnum):
-        if not self.keep(self.offset + sub_docnum):
-            return 0
-        self.kept += 1
-        return TopCollector.collect(self, sub_docnum)
-
-
-class _Gatherer(UnsortedCollector):
-    """Every matching document a predicate keeps (in `window`, if given), unscored."""
-
-    def __init__(self, keep, window=None):
-        UnsortedCollector.__init__(self)
-        self.keep, self.window, self.found = keep, window, []
-
-    def collect_matches(self):
-        if self.window is None:
-            for sub_docnum in self.matches():
-                self.collect(sub_docnum)
-        else:
-            _walk_window(self, self.collect)
-
-    def collect(self, sub_docnum):
-        if self.keep(self.offset + sub_docnum):
-            self.found.append(self.offset + sub_docnum)
-
-
-def _walk_window(collector, collect):
-    """Call collect(docnum) for each window document of this leaf that the query matches: the
-    matcher skips to each in turn, so the work follows the window, not the matches."""
-    matcher = collector.matcher
-    for local in collector.window.get(collector.offset, ()):
-        if not matcher.is_active():
-            return
-        if matcher.id() < local:
-            matcher.skip_to(local)
-            if not matcher.is_active():
-                return
-        if matcher.id() == local:
-            collect(local)
 
 
 class WhooshBackend:
@@ -341,38 +281,9 @@ class WhooshBackend:
 
         return parts, keep, created_of
 
-    _newest_cache = {}
-
-    @classmethod
-    def _window(cls, searcher, size):
-        """The newest `size` documents as {leaf offset: ascending local document numbers}, or
-        None when the index holds no more than that. Each segment's documents, newest first,
-        are listed once per process: segments never change."""
-        leaves = []
-        for subsearcher, offset in searcher.leaf_searchers():
-            reader = subsearcher.reader()
-            key = (reader.segment().segment_id(), reader.doc_count_all())
-            newest = cls._newest_cache.get(key)
-            if newest is None:
-                newest = sorted(((created, local) for local, created in
-                                 enumerate(reader.column_reader("created"))), reverse=True)
-                if len(cls._newest_cache) > 64:
-                    cls._newest_cache.clear()
-                cls._newest_cache[key] = newest
-            leaves.append((offset, newest))
-        if sum(len(newest) for _, newest in leaves) <= size:
-            return None
-        cut = next(islice(heapq.merge(*(n for _, n in leaves), reverse=True), size - 1, None))[0]
-        window = {}
-        for offset, newest in leaves:
-            chosen = sorted(local for created, local in takewhile(lambda e: e[0] >= cut, newest))
-            if chosen:
-                window[offset] = chosen
-        return window
-
     def search(self, q, offset, limit, recent=RECENT_MATCHES):
         """[(kind, record_id)] for hits offset..offset+limit, best first, looking at the windows
-        of windows.py: the newest documents first."""
+        of windows.py: the newest documents first (whoosh_windows.py)."""
         text = self._text_query(q)
         if q.has_text and not text:
             return []  # only words too common to index, such as "the"
@@ -383,30 +294,15 @@ class WhooshBackend:
         parts = text + filters
         query = parts[0] if len(parts) == 1 else wq.And(parts) if parts else wq.Every()
         needed = offset + limit
-        relevance = bool(text) and q.order == "relevance"
         enough = needed if q.order == "latest" or not text else max(needed, recent)
-        for size in (tuple(windows.SIZES) if recent else ()) + (None,):
-            window = self._window(searcher, size) if size else None
-            if size and window is None:
-                continue  # no more documents than that: look at them all
-            if relevance:
-                collector = _KeepingTopCollector(needed, keep, window)
-                searcher.search_with_collector(query, collector)
-                if window is not None and collector.kept < enough:
-                    continue
-                docnums = [docnum for _, docnum in collector.results().top_n]
-                break
-            gatherer = _Gatherer(keep, window)
-            searcher.search_with_collector(query, gatherer)
-            if window is not None and len(gatherer.found) < enough:
-                continue
-            if q.order == "votes":
-                votes_of = searcher.reader().column_reader("votes")
-                rank = lambda d: (votes_of[d], created_of[d])  # noqa: E731
-            else:
-                rank = created_of.__getitem__
-            docnums = heapq.nlargest(needed, gatherer.found, key=rank)
-            break
+        if q.order == "votes":
+            votes_of = searcher.reader().column_reader("votes")
+            order_key = lambda d: (votes_of[d], created_of[d])  # noqa: E731
+        else:
+            order_key = created_of.__getitem__
+        docnums = whoosh_windows.rank(searcher, query, keep, created_of, order_key, needed,
+                                      enough if recent else None,
+                                      relevance=bool(text) and q.order == "relevance")
         hits = []
         for docnum in docnums[offset:offset + limit]:
             kind, _, record_id = searcher.stored_fields(docnum)["doc_id"].partition(":")
