@@ -181,6 +181,13 @@ def can_see_email(user, target):
     return deny("Email addresses are private.")
 
 
+def can_manage_sessions(user, target):
+    """A member sees and ends only their own signed-in devices."""
+    if user.is_authenticated and user.id == target.id:
+        return ALLOW
+    return deny("Only the member can see and sign out of their own devices.")
+
+
 # -- moderation --------------------------------------------------------------------------------
 
 def sees_hidden(user, author_id):

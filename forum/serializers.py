@@ -72,7 +72,7 @@ def post(p, viewer, liked=False, include_raw=False):
     return data
 
 
-def user_profile(user, viewer, posts=()):
+def user_profile(user, viewer, posts=(), devices=None, this_device=""):
     data = basic_user(user)
     data.update({"bio_cooked": user.bio_cooked, "bio_raw": user.bio_raw, "role": user.role,
                  "created_at": iso(user.created_at), "post_count": user.post_count,
@@ -84,7 +84,16 @@ def user_profile(user, viewer, posts=()):
                                    "created_at": iso(p.created_at)} for p in posts]})
     if permissions.can_see_email(viewer, user):
         data["email"] = user.email
+    if devices is not None:
+        data["user_auth_tokens"] = [session(device, this_device) for device in devices]
     return {"user": data}
+
+
+def session(device, this_device=""):
+    """A signed-in device, as Discourse lists a member's user_auth_tokens."""
+    return {"id": device.id, "browser": device.user_agent,
+            "created_at": iso(device.created_at), "seen_at": iso(device.last_seen_at),
+            "is_active": device.token_hash == this_device}
 
 
 # -- deliberation ------------------------------------------------------------------------------

@@ -120,6 +120,20 @@ def scenario_users(api, client, make):
     data = api.call("GET", "/u/CARYS.json", 200)
     assert data["user"]["email"] == "carys@example.org"
     api.call("GET", "/u/nobody-here.json", 404)
+    # The member's own devices: this one, then a phone; signing the phone out by its id.
+    assert [t["is_active"] for t in data["user"]["user_auth_tokens"]] == [True]
+    phone = client.application.test_client()
+    login(phone, member)
+    tokens = api.call("GET", "/u/carys.json", 200)["user"]["user_auth_tokens"]
+    other = next(t["id"] for t in tokens if not t["is_active"])
+    assert api.call("POST", "/u/carys/preferences/revoke-auth-token.json", 200,
+                    json={"token_id": other}) == {"success": "OK", "signed_out": 1}
+    api.call("POST", "/u/carys/preferences/revoke-auth-token.json", 404, json={"token_id": other})
+    assert api.call("POST", "/u/carys/preferences/revoke-auth-token.json", 200,
+                    json={}) == {"success": "OK", "signed_out": 0}
+    make.user(username="dafydd")
+    api.call("POST", "/u/dafydd/preferences/revoke-auth-token.json", 403, json={})
+    assert "user_auth_tokens" not in api.call("GET", "/u/dafydd.json", 200)["user"]
 
 
 def scenario_sign_in(api, client, make):

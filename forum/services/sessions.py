@@ -9,8 +9,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from .. import permissions
 from ..db import write_transaction
+from ..errors import NotFound, require
 from ..extensions import db
+from ..ids import as_id
 from ..models import UserSession, utcnow
 
 
@@ -63,6 +66,17 @@ def end_other_sessions(user, keep_secret):
         result = db.session.execute(delete(UserSession).where(
             UserSession.user_id == user.id, UserSession.token_hash != keep))
     return result.rowcount
+
+
+def end_device(actor, user, session_id):
+    """Sign `user` out of one device, by its row's id (the devices list shows them)."""
+    require(permissions.can_manage_sessions(actor, user))
+    with write_transaction(keep_loaded=True):
+        result = db.session.execute(delete(UserSession).where(
+            UserSession.id == as_id(session_id), UserSession.user_id == user.id)) \
+            if as_id(session_id) else None
+    if result is None or not result.rowcount:
+        raise NotFound("You are not signed in on that device.")
 
 
 def list_sessions(user):

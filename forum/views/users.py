@@ -7,8 +7,8 @@ from flask_login import current_user
 from flask_login.config import COOKIE_NAME
 from markupsafe import escape
 
-from .. import queries, serializers
-from ..errors import ServiceError
+from .. import permissions, queries, serializers
+from ..errors import ServiceError, require
 from ..extensions import db
 from ..models import Group, UserSession
 from ..services import accounts, sessions
@@ -27,8 +27,30 @@ def profile(username, fmt):
     user = accounts.get_user(username)
     posts = queries.recent_posts(user)
     if fmt == "json":
-        return jsonify(serializers.user_profile(user, current_user, posts))
+        mine = bool(permissions.can_manage_sessions(current_user, user))
+        return jsonify(serializers.user_profile(
+            user, current_user, posts, devices=sessions.list_sessions(user) if mine else None,
+            this_device=_this_device()))
     return render_template("users/profile.html", user=user, posts=posts)
+
+
+def _this_device():
+    return UserSession.hash(getattr(current_user, "session_secret", None) or "")
+
+
+@bp.route("/u/<username>/preferences/revoke-auth-token.json", methods=["POST"])
+def revoke_auth_token(username):
+    """Sign out of one device (`token_id`, an id from user_auth_tokens), or of every device but
+    this one (no token_id): Discourse's call for the same thing."""
+    user = accounts.get_user(username)
+    token_id = params().get("token_id")
+    if token_id in (None, ""):
+        require(permissions.can_manage_sessions(current_user, user))
+        count = sessions.end_other_sessions(user, getattr(current_user, "session_secret", None))
+    else:
+        sessions.end_device(current_user, user, token_id)
+        count = 1
+    return jsonify({"success": "OK", "signed_out": count})
 
 
 @bp.route("/letter_avatar/<username>.svg")
@@ -72,6 +94,9 @@ def settings():
                 count = sessions.end_other_sessions(current_user, current_user.session_secret)
                 flash("You are signed out of every other device." if count else
                       "You were not signed in on any other device.")
+            elif action == "device":
+                sessions.end_device(current_user, current_user, data.get("token_id"))
+                flash("You are signed out of that device.")
             elif action == "email":
                 accounts.change_email(current_user, data.get("email_password"), form["email"])
                 flash("Your email address is changed: follow the link we sent to confirm it.")
@@ -86,5 +111,4 @@ def settings():
     groups = db.session.scalars(db.select(Group).order_by(Group.nation_code, Group.name)).all()
     return render_template("users/settings.html", form=form, errors=errors, action=action,
                            groups=groups, devices=sessions.list_sessions(current_user),
-                           this_device=UserSession.hash(current_user.session_secret or "")
-                           ), status
+                           this_device=_this_device()), status

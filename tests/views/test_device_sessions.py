@@ -249,6 +249,52 @@ def test_signing_out_of_all_other_devices_keeps_this_one(app, ann):
     assert signed_in_as(here) == "ann"
 
 
+def test_signing_out_of_one_device_from_the_settings_page(app, ann):
+    here, phone, laptop = app.test_client(), app.test_client(), app.test_client()
+    login(here, ann)
+    phone.post("/login", data={"login": "ann", "password": PASSWORD},
+               headers={"User-Agent": "PhoneBrowser/2.0"})
+    login(laptop, ann)
+    page = here.get("/my/settings").get_data(as_text=True)
+    devices = page.split('id="devices"', 1)[1].split("</ul>", 1)[0]
+    # Every device but this one has its own button, named for the screen reader.
+    assert devices.count('name="action" value="device"') == 2
+    assert "Sign out<span class=\"visually-hidden\"> of PhoneBrowser/2.0</span>" in devices
+    phone_row = devices.split("PhoneBrowser/2.0", 1)[1]
+    token_id = re.search(r'name="token_id" value="(\d+)"', phone_row).group(1)
+
+    response = here.post("/my/settings", data={"action": "device", "token_id": token_id},
+                         follow_redirects=True)
+    assert "You are signed out of that device." in response.get_data(as_text=True)
+    assert signed_in_as(phone) is None
+    assert signed_in_as(here) == "ann" and signed_in_as(laptop) == "ann"
+    # Again, or with an id that is not a device of hers: a clear refusal, nothing signed out.
+    again = here.post("/my/settings", data={"action": "device", "token_id": token_id})
+    assert again.status_code == 404
+    assert "You are not signed in on that device." in again.get_data(as_text=True)
+    assert here.post("/my/settings", data={"action": "device", "token_id": "²"}).status_code \
+        == 404
+    assert rows_of(ann) == 2
+
+
+def test_a_script_lists_and_ends_a_members_devices_as_discourse_does(app, make, ann):
+    here, phone = app.test_client(), app.test_client()
+    login(here, ann)
+    login(phone, ann)
+    tokens = here.get("/u/ann.json").get_json()["user"]["user_auth_tokens"]
+    assert sorted(t["is_active"] for t in tokens) == [False, True]
+    phone_id = next(t["id"] for t in tokens if not t["is_active"])
+    # Nobody else sees them, or ends them.
+    bob = app.test_client()
+    login(bob, make.user("bob"))
+    assert "user_auth_tokens" not in bob.get("/u/ann.json").get_json()["user"]
+    refused = bob.post("/u/ann/preferences/revoke-auth-token.json", json={"token_id": phone_id})
+    assert refused.status_code == 403 and signed_in_as(phone) == "ann"
+    ended = here.post("/u/ann/preferences/revoke-auth-token.json", json={"token_id": phone_id})
+    assert ended.get_json() == {"success": "OK", "signed_out": 1}
+    assert signed_in_as(phone) is None and signed_in_as(here) == "ann"
+
+
 def test_signing_out_of_other_devices_leaves_other_members_alone(app, make, ann):
     bob_client, here = app.test_client(), app.test_client()
     login(bob_client, make.user("bob"))

@@ -87,6 +87,32 @@ def settings_other_devices(ctx):
     return form("/my/settings", action="devices")
 
 
+def _another_device(user):
+    """The id of one more device `user` is signed in on, besides the test's own."""
+    from forum.extensions import db
+    from forum.models import UserSession
+    from forum.services import sessions
+
+    secret = sessions.start_session(user, "Another browser")
+    return db.session.scalar(db.select(UserSession.id).where(
+        UserSession.token_hash == UserSession.hash(secret)))
+
+
+def settings_one_device(ctx):
+    """Sign out of one other device, by its id."""
+    return form("/my/settings", action="device", token_id=str(_another_device(ctx.actor)))
+
+
+def revoke_own_token(ctx):
+    return api(f"/u/{ctx.actor.username_lower}/preferences/revoke-auth-token.json",
+               {"token_id": _another_device(ctx.actor)})
+
+
+def revoke_others_token(ctx):
+    return api(f"/u/{ctx.other.username_lower}/preferences/revoke-auth-token.json",
+               {"token_id": _another_device(ctx.other)})
+
+
 def settings_email(ctx):
     return form("/my/settings", action="email", email_password=PASSWORD,
                 email=f"new-{ctx.actor.username}@example.org")
@@ -213,6 +239,10 @@ CASES = [
     Case("users.settings", "POST", settings_password, SIGNED_IN, state="password"),
     Case("users.settings", "POST", settings_email, SIGNED_IN, state="email"),
     Case("users.settings", "POST", settings_other_devices, SIGNED_IN, state="other devices"),
+    Case("users.settings", "POST", settings_one_device, SIGNED_IN, state="one device"),
+    Case("users.revoke_auth_token", "POST", revoke_own_token, SIGNED_IN, state="own device"),
+    Case("users.revoke_auth_token", "POST", revoke_others_token, NOBODY,
+         state="another member's device"),
     # Name and bio are public text: read-only members may not write them.
     Case("users.settings", "POST", settings_profile, PARTICIPANTS, state="profile",
          gaps=dict.fromkeys(("unverified", "silenced"),
