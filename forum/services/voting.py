@@ -68,7 +68,9 @@ def _lock_item(item_id):
         select(Amendment).where(Amendment.id == as_id(item_id))
         .options(joinedload(Amendment.proposal).joinedload(Proposal.process),
                  joinedload(Amendment.user))
-        .with_for_update(of=Amendment)) if as_id(item_id) else None
+        .with_for_update(of=Amendment)
+        # What the request read before is not expired (keep_loaded): read the locked row anew.
+        .execution_options(populate_existing=True)) if as_id(item_id) else None
     if item is None:
         raise NotFound("That amendment or clarification does not exist.")
     return item

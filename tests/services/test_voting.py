@@ -2,6 +2,8 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.errors import PermissionDenied, ValidationFailed
 from forum.extensions import db
@@ -93,6 +95,19 @@ def test_refused_after_the_window_closes_even_before_advance(make, item):
     db.session.commit()
     with pytest.raises(PermissionDenied, match="window has closed"):
         voting.cast_vote(make.user(), item.id, 1)
+    assert stored(item) == (0, 0)
+
+
+def test_the_vote_reads_the_locked_row_not_what_the_request_read_before(make, item):
+    """Another worker withdrew the item after this request loaded it: the vote is refused."""
+    voter = make.user()
+    db.session.execute(update(Amendment).where(Amendment.id == item.id)
+                       .values(status="withdrawn"))
+    db.session.commit()
+    # What this request read before the other worker's change, still held in its session.
+    set_committed_value(db.session.get(Amendment, item.id), "status", "open")
+    with pytest.raises(PermissionDenied, match="withdrawn"):
+        voting.cast_vote(voter, item.id, 1)
     assert stored(item) == (0, 0)
 
 
