@@ -175,16 +175,22 @@ def _log_filters():
 
 
 def _targets(events):
-    """(kind, id) -> (label, url) for the events of one page, a query per kind of member."""
+    """event id -> (label, url) of its target, for the events of one page: one query for the
+    members among them."""
     users = {e.target_id for e in events if e.target_kind == "user"}
     names = dict(db.session.execute(select(User.id, User.username).where(
         User.id.in_(users))).all()) if users else {}
     links = {}
     for event in events:
-        key = (event.target_kind, event.target_id)
+        key = event.id
         if event.target_kind == "user" and event.target_id in names:
             links[key] = (names[event.target_id],
                           url_for("users.profile", username=names[event.target_id].lower()))
+            continue
+        if event.target_kind == "nation":  # nations are known by their code, not a number
+            details = event.details or {}
+            links[key] = (f"nation {details.get('name') or details.get('code') or ''}".strip(),
+                          None)
             continue
         label = f"{event.target_kind} #{event.target_id}"
         endpoint, arg = TARGET_LINKS.get(event.target_kind, (None, None))
@@ -195,7 +201,7 @@ def _targets(events):
 
 
 def _event_json(event, links):
-    label, url = links.get((event.target_kind, event.target_id), (None, None))
+    label, url = links.get(event.id, (None, None))
     return {"id": event.id, "action": event.action, "action_label": action_label(event.action),
             "actor": ({"id": event.actor.id, "username": event.actor.username}
                       if event.actor else None),

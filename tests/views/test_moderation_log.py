@@ -154,3 +154,18 @@ def test_lab_and_ballot_actions_are_labelled_on_the_page(client, make):
     assert "published" in page and 'data-label="Reason"' in page
     assert 'href="/ballots/2"' in page
     assert '<option value="lab_reject">rejected an amendment in</option>' in page
+
+
+def test_nations_are_named_by_their_name_not_a_number(client, make):
+    from forum.services import admin
+
+    chief = make.admin()
+    admin.create_nation(chief, "northern-ireland", "Northern Ireland")
+    admin.create_nation(chief, "cornwall", "Kernow")
+    page = client.get("/moderation-log").get_data(as_text=True)
+    assert "nation Northern Ireland" in page and "nation Kernow" in page
+    assert "nation #0" not in page
+    events = client.get("/moderation-log.json").get_json()
+    named = [e for e in events["events"] if e["target_kind"] == "nation"]
+    assert sorted(e["target_label"] for e in named) == ["nation Kernow",
+                                                        "nation Northern Ireland"]
