@@ -397,11 +397,11 @@ resident set right after the row's load. No row had non-2xx answers unless it sa
 
 ### Runs and noise
 
-Other engineers' test runs share this machine, so the suite ran {len(runs)} time(s) in a row and
-the run with the fewest budget failures (then the highest mean share of the ceiling) is the one
+Other jobs may share the machine, so the suite ran {len(runs)} time(s) in a row and the run
+with the fewest budget failures (then the highest mean share of the ceiling) is the one
 reported above. The load average before and after each run shows how busy the machine was.
-The ceiling itself moved between runs and within a run, as the other jobs came and went, so
-read the shares across all runs: {spread}.
+The ceiling can move between runs and within a run, so read the shares across all runs:
+{spread}.
 
 {chr(10).join(noise)}
 """

@@ -163,7 +163,8 @@ def report(args, result, output):
               f"{r['wall_s']:.0f} s on the clock ({'pass' if wall_ok else '**FAIL**'} against "
               f"{BUDGET_REBUILD_S:.0f} s), using {r['cpu_s']:.0f} s of CPU in its processes "
               "(SEARCH_REBUILD_PROCS, by default one per core up to 2, each writing a segment); "
-              "the clock time includes waiting for the other engineers' jobs on these cores.",
+              "the clock time includes any wait for other jobs on these cores (see the load "
+              "average below).",
               "",
               f"Load average before → after: {' '.join(result['load_before'])} → "
               f"{' '.join(result['load_after'])}. Servers: gunicorn, {args.workers} sync "
