@@ -100,7 +100,7 @@ def wrk(port, script, seconds, threads=2):
     return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99),
             "requests": int(requests), "rps": rps, "non_2xx": int(non_2xx),
             "socket_errors": int(errors),
-            "command": shlex.join(command[:-4]) + " --script " + Path(script).name
+            "command": shlex.join(command[:-5]) + " --script " + Path(script).name
             + f" --header 'User-Agent: forum-bench/1' http://{HOST}:<port>"}
 
 
