@@ -254,9 +254,10 @@ class WhooshBackend:
         for group in self._filter_groups(q):
             frequency = sum(searcher.doc_frequency("tags", tag) for tag in group)
             if frequency / total < SELECTIVE:
-                terms = [wq.Term("tags", tag) for tag in sorted(group)]
-                parts.append(wq.ConstantScoreQuery(terms[0] if len(terms) == 1
-                                                   else wq.Or(terms), 0.0))
+                # Boost 0: a filter adds nothing to relevance. (ConstantScoreQuery would do the
+                # same, but reads the filter's whole posting list into a list at every search.)
+                terms = [wq.Term("tags", tag, boost=0.0) for tag in sorted(group)]
+                parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
             else:
                 broad.append(group)
         after = int(q.after.timestamp() * 1000) if q.after else None
