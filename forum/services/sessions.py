@@ -58,9 +58,10 @@ def end_all_sessions(user_id):
     db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
 
 
-def end_other_sessions(user, keep_secret):
-    """Sign `user` out of every device but the one whose cookie carries `keep_secret`;
-    returns how many were signed out."""
+def end_other_sessions(actor, user, keep_secret):
+    """Sign `user` out of every device but the one whose cookie carries `keep_secret` (with
+    none, of every device); returns how many were signed out."""
+    require(permissions.can_manage_sessions(actor, user))
     keep = UserSession.hash(keep_secret) if isinstance(keep_secret, str) else ""
     with write_transaction(keep_loaded=True):
         result = db.session.execute(delete(UserSession).where(

@@ -8,7 +8,7 @@ from flask_login.config import COOKIE_NAME
 from markupsafe import escape
 
 from .. import permissions, queries, serializers
-from ..errors import ServiceError, require
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Group, UserSession
 from ..services import accounts, sessions
@@ -45,8 +45,8 @@ def revoke_auth_token(username):
     user = accounts.get_user(username)
     token_id = params().get("token_id")
     if token_id in (None, ""):
-        require(permissions.can_manage_sessions(current_user, user))
-        count = sessions.end_other_sessions(user, getattr(current_user, "session_secret", None))
+        count = sessions.end_other_sessions(current_user, user,
+                                            getattr(current_user, "session_secret", None))
     else:
         sessions.end_device(current_user, user, token_id)
         count = 1
@@ -91,7 +91,8 @@ def settings():
                 sign_in(user, remember=cookie in request.cookies)
                 flash("Your password is changed. Other sessions have been signed out.")
             elif action == "devices":
-                count = sessions.end_other_sessions(current_user, current_user.session_secret)
+                count = sessions.end_other_sessions(current_user, current_user,
+                                                    current_user.session_secret)
                 flash("You are signed out of every other device." if count else
                       "You were not signed in on any other device.")
             elif action == "device":
