@@ -1,4 +1,5 @@
-"""Notifications: what each member hears about, at what level, and marking it read.
+"""Notifications: what each member hears about, and marking it read; how closely they follow a
+topic or process is notification_levels.py.
 
 Other services call these inside their own transaction:
 
@@ -32,15 +33,13 @@ from sqlalchemy import func, select, update
 
 from .. import permissions
 from ..db import write_transaction
-from ..errors import NotFound, ValidationFailed, require
+from ..errors import NotFound, require
 from ..extensions import db
 from ..ids import as_id
 from ..markup import mentioned_usernames
-from ..models import (AmendmentVote, Notification, Post, Process, ProcessNotificationLevel, Topic,
-                      TopicNotificationLevel, User, utcnow)
-from ..models.notifications import LEVELS
-from ..upsert import insert_ignore, upsert
+from ..models import Notification, Post, ProcessNotificationLevel, User, utcnow
 from . import hooks
+from . import notification_levels as levels
 
 MAX_MENTIONS = 20
 PER_PAGE = 30
@@ -112,102 +111,6 @@ def describe(notification):
         else notification.kind.replace("_", " ")
 
 
-# -- levels ---------------------------------------------------------------------------------------
-
-def _process_id_for_topic(topic):
-    return db.session.scalar(select(Process.id).where(Process.category_id == topic.category_id))
-
-
-def levels_for(topic, user_ids):
-    """{user_id: effective level} in one topic: the topic's own row, else the process's, else
-    normal."""
-    user_ids = list(user_ids)
-    if not user_ids:
-        return {}
-    found = dict(db.session.execute(select(
-        TopicNotificationLevel.user_id, TopicNotificationLevel.level).where(
-        TopicNotificationLevel.topic_id == topic.id,
-        TopicNotificationLevel.user_id.in_(user_ids))).all())
-    missing = [u for u in user_ids if u not in found]
-    process_id = _process_id_for_topic(topic) if missing else None
-    if process_id is not None:
-        found.update(db.session.execute(select(
-            ProcessNotificationLevel.user_id, ProcessNotificationLevel.level).where(
-            ProcessNotificationLevel.process_id == process_id,
-            ProcessNotificationLevel.user_id.in_(missing))).all())
-    return {u: found.get(u, "normal") for u in user_ids}
-
-
-def members_at(topic, wanted):
-    """{user_id: level} of the members whose effective level in the topic is in `wanted`."""
-    found = dict(db.session.execute(select(
-        TopicNotificationLevel.user_id, TopicNotificationLevel.level).where(
-        TopicNotificationLevel.topic_id == topic.id)).all())
-    process_id = _process_id_for_topic(topic)
-    if process_id is not None:
-        for user_id, level in db.session.execute(select(
-                ProcessNotificationLevel.user_id, ProcessNotificationLevel.level).where(
-                ProcessNotificationLevel.process_id == process_id,
-                ProcessNotificationLevel.level.in_(wanted))):
-            found.setdefault(user_id, level)
-    return {u: level for u, level in found.items() if level in wanted}
-
-
-def default_level(user_id, topic_id, level, reason):
-    """Set a level unless the member already has one for this topic (theirs wins)."""
-    db.session.execute(insert_ignore(TopicNotificationLevel, user_id=user_id, topic_id=topic_id,
-                                     level=level, reason=reason, updated_at=utcnow()))
-
-
-def _check_level(level):
-    if level not in LEVELS:
-        raise ValidationFailed(field_errors={"level": [
-            f"Choose {', '.join(LEVELS[:-1])} or {LEVELS[-1]}."]})
-
-
-def set_topic_level(user, topic_id, level):
-    require(permissions.can_read_notifications(user))
-    topic = db.session.get(Topic, as_id(topic_id)) if as_id(topic_id) else None
-    if topic is None or not permissions.can_see_topic(user, topic):
-        raise NotFound("That topic does not exist.")
-    _check_level(level)
-    with write_transaction():
-        db.session.execute(upsert(
-            TopicNotificationLevel, ("user_id", "topic_id"),
-            {"user_id": user.id, "topic_id": topic.id, "level": level, "reason": "chosen",
-             "updated_at": utcnow()},
-            update={"level": level, "reason": "chosen", "updated_at": utcnow()}))
-    return topic, level
-
-
-def set_process_level(user, process_id, level):
-    require(permissions.can_read_notifications(user))
-    process = db.session.get(Process, as_id(process_id)) if as_id(process_id) else None
-    if process is None:
-        raise NotFound("That process does not exist.")
-    _check_level(level)
-    with write_transaction():
-        db.session.execute(upsert(
-            ProcessNotificationLevel, ("user_id", "process_id"),
-            {"user_id": user.id, "process_id": process.id, "level": level,
-             "updated_at": utcnow()},
-            update={"level": level, "updated_at": utcnow()}))
-    return process, level
-
-
-def topic_level(user, topic):
-    """(level, whether the member chose it) for the level page."""
-    row = db.session.get(TopicNotificationLevel, (user.id, topic.id))
-    if row is not None:
-        return row.level, row.reason
-    return levels_for(topic, [user.id])[user.id], "default"
-
-
-def process_level(user, process):
-    row = db.session.get(ProcessNotificationLevel, (user.id, process.id))
-    return row.level if row is not None else "normal"
-
-
 # -- writing notifications --------------------------------------------------------------------------
 
 def _context(topic=None, post=None, proposal=None, amendment=None):
@@ -266,7 +169,7 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
             return existing
     topic, post, proposal, amendment = _context(topic, post, proposal, amendment)
     if KINDS[kind].respects_mute and topic is not None \
-            and levels_for(topic, [user_id])[user_id] == "muted":
+            and levels.levels_for(topic, [user_id])[user_id] == "muted":
         return None
     title = proposal.title if proposal is not None else \
         topic.title if topic is not None else data.pop("title", "")
@@ -275,7 +178,7 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
             **({"item": amendment.kind} if amendment is not None else {}),
             **({"excerpt": _excerpt(post)} if post is not None else {}), **data}
     if kind == "lab_invitation" and topic is not None:
-        default_level(user_id, topic.id, "watching", "invited")
+        levels.default_level(user_id, topic.id, "watching", "invited")
     ids = {"topic_id": topic.id if topic is not None else None,
            "post_id": post.id if post is not None else None,
            "proposal_id": proposal.id if proposal is not None else None,
@@ -376,9 +279,9 @@ def post_created(post):
     topic = post.topic
     candidates = {}
     if post.post_number == 1:
-        default_level(post.user_id, topic.id, "watching", "created")
+        levels.default_level(post.user_id, topic.id, "watching", "created")
     else:
-        default_level(post.user_id, topic.id, "tracking", "replied")
+        levels.default_level(post.user_id, topic.id, "tracking", "replied")
         target = _reply_target(post)
         if target is not None:
             candidates[target] = "replied"
@@ -387,7 +290,7 @@ def post_created(post):
     for user_id in _mentioned(post.raw, topic):
         candidates.setdefault(user_id, "mentioned")
     if post.post_number > 1:
-        for user_id in members_at(topic, ("watching",)):
+        for user_id in levels.members_at(topic, ("watching",)):
             candidates.setdefault(user_id, "posted")
     _send_post_notifications(post, candidates)
 
@@ -412,12 +315,12 @@ def item_proposed(item):
     watching or tracking the proposal's thread. Its author starts watching that thread."""
     proposal = item.proposal
     kind = "amendment_proposed" if item.kind == "amendment" else "clarification_asked"
-    recipients = [proposal.user_id] + [u for u in members_at(proposal.topic,
+    recipients = [proposal.user_id] + [u for u in levels.members_at(proposal.topic,
                                                               ("watching", "tracking"))
                                        if u != proposal.user_id]
     for user_id in recipients:
         notify(user_id, kind, actor=item.user, amendment=item)
-    default_level(item.user_id, proposal.topic_id, "watching", "amended")
+    levels.default_level(item.user_id, proposal.topic_id, "watching", "amended")
 
 
 def item_voted(item, voter, value, previous):

@@ -9,7 +9,7 @@ from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
 from ..models.notifications import EMAIL_MODES, LEVELS
 from ..serializers import iso
-from ..services import mailing, notifications
+from ..services import mailing, notification_levels, notifications
 from ..services.deliberation import get_process
 from ..services.posts import get_topic
 from . import page_arg, params
@@ -100,13 +100,13 @@ def topic_level(topic_id):
     errors, status = [], 200
     if request.method == "POST":
         try:
-            notifications.set_topic_level(current_user, topic.id, params().get("level"))
+            notification_levels.set_topic_level(current_user, topic.id, params().get("level"))
             flash("Your notification level for this topic is saved.")
             return redirect(url_for("notifications.topic_level", topic_id=topic.id))
         except ServiceError as exc:
             errors, status = exc.errors, exc.status
             db.session.rollback()
-    level, reason = notifications.topic_level(current_user, topic)
+    level, reason = notification_levels.topic_level(current_user, topic)
     return render_template("notifications/level.html", title=topic.title,
                            back=url_for("topics.show", slug=topic.slug, topic_id=topic.id),
                            level=level, reason=reason, levels=LEVELS, help=LEVEL_HELP,
@@ -116,7 +116,7 @@ def topic_level(topic_id):
 @bp.route("/t/<int:topic_id>/notifications.json", methods=["POST", "PUT"])
 def topic_level_json(topic_id):
     _signed_in()
-    topic, level = notifications.set_topic_level(current_user, topic_id, params().get("level"))
+    topic, level = notification_levels.set_topic_level(current_user, topic_id, params().get("level"))
     return jsonify({"topic_id": topic.id, "level": level})
 
 
@@ -128,7 +128,7 @@ def process_level(process_id):
     errors, status = [], 200
     if request.method == "POST":
         try:
-            notifications.set_process_level(current_user, process.id, params().get("level"))
+            notification_levels.set_process_level(current_user, process.id, params().get("level"))
             flash("Your notification level for this process is saved.")
             return redirect(url_for("notifications.process_level", process_id=process.id))
         except ServiceError as exc:
@@ -136,7 +136,7 @@ def process_level(process_id):
             db.session.rollback()
     return render_template("notifications/level.html", title=process.title,
                            back=url_for("processes.show", process_id=process.id),
-                           level=notifications.process_level(current_user, process),
+                           level=notification_levels.process_level(current_user, process),
                            reason="", levels=LEVELS, help=LEVEL_HELP, errors=errors,
                            what="process"), status
 
@@ -144,7 +144,7 @@ def process_level(process_id):
 @bp.route("/processes/<int:process_id>/notifications.json", methods=["POST", "PUT"])
 def process_level_json(process_id):
     _signed_in()
-    process, level = notifications.set_process_level(current_user, process_id,
+    process, level = notification_levels.set_process_level(current_user, process_id,
                                                      params().get("level"))
     return jsonify({"process_id": process.id, "level": level})
 

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from forum.db import write_transaction
 from forum.extensions import db
 from forum.models import Notification, TopicNotificationLevel, User
-from forum.services import amendments, deliberation, notifications, posts, voting
+from forum.services import (amendments, deliberation, notification_levels, notifications, posts,
+                            voting)
 from tests.conftest import login
 
 
@@ -97,7 +98,7 @@ def test_likes_are_batched_while_unread(make, people):
 
 def test_watching_a_topic_hears_every_post(make, people):
     topic = make.topic(user=people["ann"])
-    notifications.set_topic_level(people["dai"], topic.id, "watching")
+    notification_levels.set_topic_level(people["dai"], topic.id, "watching")
     make.reply(topic, user=people["ben"])
     make.reply(topic, user=people["cat"])
     assert kinds(people["dai"]) == ["posted", "posted"]
@@ -108,7 +109,7 @@ def test_watching_a_topic_hears_every_post(make, people):
 
 def test_muting_a_topic_silences_it(make, people):
     topic = make.topic(user=people["ann"])
-    notifications.set_topic_level(people["ann"], topic.id, "muted")
+    notification_levels.set_topic_level(people["ann"], topic.id, "muted")
     make.reply(topic, user=people["ben"], raw="Hello @ann.", reply_to=1)
     assert kinds(people["ann"]) == []
 
@@ -120,9 +121,9 @@ def test_defaults_watch_what_you_started_and_track_what_you_replied_to(make, peo
                                             TopicNotificationLevel.level)).all())
     assert levels == {people["ann"].id: "watching", people["ben"].id: "tracking"}
     # A chosen level is never overwritten by a default.
-    notifications.set_topic_level(people["cat"], topic.id, "muted")
+    notification_levels.set_topic_level(people["cat"], topic.id, "muted")
     make.reply(topic, user=people["cat"])
-    assert notifications.topic_level(people["cat"], topic)[0] == "muted"
+    assert notification_levels.topic_level(people["cat"], topic)[0] == "muted"
 
 
 # -- deliberation events -----------------------------------------------------------------------
@@ -141,7 +142,7 @@ def test_new_amendments_and_clarifications_notify_the_proposal_s_author(make, pe
 
 def test_tracking_a_proposal_hears_new_items_but_not_every_post(make, people):
     proposal = make.proposal(user=people["ann"])
-    notifications.set_topic_level(people["dai"], proposal.topic_id, "tracking")
+    notification_levels.set_topic_level(people["dai"], proposal.topic_id, "tracking")
     make.amendment(proposal, user=people["ben"])
     make.reply(proposal.topic, user=people["cat"])
     assert kinds(people["dai"]) == ["amendment_proposed"]
@@ -164,7 +165,7 @@ def test_votes_on_an_amendment_are_batched(make, people):
 
 def test_watching_a_process_hears_of_new_proposals(make, people):
     process = make.process()
-    notifications.set_process_level(people["dai"], process.id, "watching")
+    notification_levels.set_process_level(people["dai"], process.id, "watching")
     proposal = make.proposal(process, user=people["ann"])
     assert kinds(people["dai"]) == ["proposal_created"]
     # ... and, as if watching each of its threads, of posts in them.
@@ -176,11 +177,11 @@ def test_muting_a_process_silences_its_threads_unless_a_topic_says_otherwise(mak
     process = make.process()
     proposal = make.proposal(process, user=people["ann"])
     other = make.proposal(process, user=people["cat"])
-    notifications.set_process_level(people["ann"], process.id, "muted")
-    notifications.set_process_level(people["cat"], process.id, "muted")
+    notification_levels.set_process_level(people["ann"], process.id, "muted")
+    notification_levels.set_process_level(people["cat"], process.id, "muted")
     make.amendment(proposal, user=people["ben"])  # ann's own row (watching, created) wins
     assert kinds(people["ann"]) == ["amendment_proposed"]
-    notifications.set_topic_level(people["cat"], other.topic_id, "muted")
+    notification_levels.set_topic_level(people["cat"], other.topic_id, "muted")
     make.amendment(other, user=people["ben"])
     assert kinds(people["cat"]) == []
 
@@ -203,7 +204,7 @@ def test_kinds_other_services_send(make, people, kind, fields, text):
     proposal = make.proposal(user=people["ann"])
     item = make.amendment(proposal, user=people["ann"])
     lead = make.user("lead")
-    notifications.set_topic_level(people["ann"], proposal.topic_id, "muted")
+    notification_levels.set_topic_level(people["ann"], proposal.topic_id, "muted")
     with write_transaction():
         if kind == "lab_invitation":
             notifications.notify(people["ann"].id, kind, actor=lead, topic=proposal.topic,
@@ -239,7 +240,7 @@ def test_the_cycle_tells_authors_what_became_of_their_work(make, people):
     db.session.get(Proposal, proposal.id).section_id = section.id
     db.session.commit()
     taken = make.amendment(proposal, user=ben, start=2, end=2)
-    left = make.amendment(proposal, user=cat, start=3, end=3)
+    make.amendment(proposal, user=cat, start=3, end=3)  # no votes: not selected
     for _ in range(2):
         voting.cast_vote(make.user(), taken.id, 1)
     deliberation.support_proposal(make.user(), proposal.id)

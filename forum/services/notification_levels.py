@@ -1,0 +1,116 @@
+"""Notification levels: how closely a member follows a topic or a process (docs/notifications.md).
+
+    watching    every new post; on a proposal, every amendment and clarification too
+    tracking    as normal, plus new amendments and clarifications on a proposal
+    normal      replies, quotes and mentions
+    muted       nothing
+
+A member's effective level in a topic is the topic's own row, else the level they chose for the
+process whose category holds the topic, else normal. Starting a topic, replying, amending and
+being invited to a lab set a default level, which never overrides one the member chose.
+"""
+from sqlalchemy import select
+
+from .. import permissions
+from ..db import write_transaction
+from ..errors import NotFound, ValidationFailed, require
+from ..extensions import db
+from ..ids import as_id
+from ..models import (Process, ProcessNotificationLevel, Topic, TopicNotificationLevel,
+                      utcnow)
+from ..models.notifications import LEVELS
+from ..upsert import insert_ignore, upsert
+
+
+def _process_id_for_topic(topic):
+    return db.session.scalar(select(Process.id).where(Process.category_id == topic.category_id))
+
+
+def levels_for(topic, user_ids):
+    """{user_id: effective level} in one topic: the topic's own row, else the process's, else
+    normal."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    found = dict(db.session.execute(select(
+        TopicNotificationLevel.user_id, TopicNotificationLevel.level).where(
+        TopicNotificationLevel.topic_id == topic.id,
+        TopicNotificationLevel.user_id.in_(user_ids))).all())
+    missing = [u for u in user_ids if u not in found]
+    process_id = _process_id_for_topic(topic) if missing else None
+    if process_id is not None:
+        found.update(db.session.execute(select(
+            ProcessNotificationLevel.user_id, ProcessNotificationLevel.level).where(
+            ProcessNotificationLevel.process_id == process_id,
+            ProcessNotificationLevel.user_id.in_(missing))).all())
+    return {u: found.get(u, "normal") for u in user_ids}
+
+
+def members_at(topic, wanted):
+    """{user_id: level} of the members whose effective level in the topic is in `wanted`."""
+    found = dict(db.session.execute(select(
+        TopicNotificationLevel.user_id, TopicNotificationLevel.level).where(
+        TopicNotificationLevel.topic_id == topic.id)).all())
+    process_id = _process_id_for_topic(topic)
+    if process_id is not None:
+        for user_id, level in db.session.execute(select(
+                ProcessNotificationLevel.user_id, ProcessNotificationLevel.level).where(
+                ProcessNotificationLevel.process_id == process_id,
+                ProcessNotificationLevel.level.in_(wanted))):
+            found.setdefault(user_id, level)
+    return {u: level for u, level in found.items() if level in wanted}
+
+
+def default_level(user_id, topic_id, level, reason):
+    """Set a level unless the member already has one for this topic (theirs wins)."""
+    db.session.execute(insert_ignore(TopicNotificationLevel, user_id=user_id, topic_id=topic_id,
+                                     level=level, reason=reason, updated_at=utcnow()))
+
+
+def _check_level(level):
+    if level not in LEVELS:
+        raise ValidationFailed(field_errors={"level": [
+            f"Choose {', '.join(LEVELS[:-1])} or {LEVELS[-1]}."]})
+
+
+def set_topic_level(user, topic_id, level):
+    require(permissions.can_read_notifications(user))
+    topic = db.session.get(Topic, as_id(topic_id)) if as_id(topic_id) else None
+    if topic is None or not permissions.can_see_topic(user, topic):
+        raise NotFound("That topic does not exist.")
+    _check_level(level)
+    with write_transaction():
+        db.session.execute(upsert(
+            TopicNotificationLevel, ("user_id", "topic_id"),
+            {"user_id": user.id, "topic_id": topic.id, "level": level, "reason": "chosen",
+             "updated_at": utcnow()},
+            update={"level": level, "reason": "chosen", "updated_at": utcnow()}))
+    return topic, level
+
+
+def set_process_level(user, process_id, level):
+    require(permissions.can_read_notifications(user))
+    process = db.session.get(Process, as_id(process_id)) if as_id(process_id) else None
+    if process is None:
+        raise NotFound("That process does not exist.")
+    _check_level(level)
+    with write_transaction():
+        db.session.execute(upsert(
+            ProcessNotificationLevel, ("user_id", "process_id"),
+            {"user_id": user.id, "process_id": process.id, "level": level,
+             "updated_at": utcnow()},
+            update={"level": level, "updated_at": utcnow()}))
+    return process, level
+
+
+def topic_level(user, topic):
+    """(level, whether the member chose it) for the level page."""
+    row = db.session.get(TopicNotificationLevel, (user.id, topic.id))
+    if row is not None:
+        return row.level, row.reason
+    return levels_for(topic, [user.id])[user.id], "default"
+
+
+def process_level(user, process):
+    row = db.session.get(ProcessNotificationLevel, (user.id, process.id))
+    return row.level if row is not None else "normal"
