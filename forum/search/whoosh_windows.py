@@ -9,6 +9,7 @@ one before it did not hold (its ring), so no document is looked at twice.
 """
 import heapq
 from array import array
+from bisect import bisect_left
 from itertools import islice, takewhile
 
 from whoosh.collectors import TopCollector, UnlimitedCollector, UnsortedCollector
@@ -145,7 +146,8 @@ class _KeepingTopCollector(TopCollector):
 
 class _InWindow:
     """With `window` ({leaf offset: ascending document numbers}), a collector looks only at
-    those documents, the matcher skipping straight to each in turn."""
+    those documents: the matcher skips to the next window document, and the walk through the
+    window jumps to the matcher's next match, whichever is further ahead."""
 
     window = None
 
@@ -155,15 +157,20 @@ class _InWindow:
                 self.collect(sub_docnum)
             return
         matcher = self.matcher
-        for local in self.window.get(self.offset, ()):
-            if not matcher.is_active():
-                return
-            if matcher.id() < local:
+        docs = self.window.get(self.offset, ())
+        at, end = 0, len(docs)
+        while at < end and matcher.is_active():
+            local, found = docs[at], matcher.id()
+            if found < local:
                 matcher.skip_to(local)
                 if not matcher.is_active():
                     return
-            if matcher.id() == local:
+                found = matcher.id()
+            if found == local:
                 self.collect(local)
+                at += 1
+            else:
+                at = bisect_left(docs, found, at + 1)
 
 
 class _ScoredGatherer(_InWindow, UnlimitedCollector):
