@@ -9,7 +9,7 @@ A member's effective level in a topic is the topic's own row, else the level the
 process whose category holds the topic, else normal. Starting a topic, replying, amending and
 being invited to a lab set a default level, which never overrides one the member chose.
 """
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import permissions
 from ..db import write_transaction
@@ -44,6 +44,20 @@ def levels_for(topic, user_ids):
             ProcessNotificationLevel.process_id == process_id,
             ProcessNotificationLevel.user_id.in_(missing))).all())
     return {u: found.get(u, "normal") for u in user_ids}
+
+
+def is_muted(user_id, topic_id):
+    """A SQL condition: the member's effective level in the topic is muted (as levels_for
+    decides it), for a query that must leave out what a muted topic silences."""
+    own = select(TopicNotificationLevel.level).where(
+        TopicNotificationLevel.user_id == user_id,
+        TopicNotificationLevel.topic_id == topic_id).scalar_subquery()
+    by_process = (select(ProcessNotificationLevel.level)
+                  .join(Process, Process.id == ProcessNotificationLevel.process_id)
+                  .join(Topic, Topic.category_id == Process.category_id)
+                  .where(Topic.id == topic_id, ProcessNotificationLevel.user_id == user_id)
+                  .limit(1).scalar_subquery())
+    return func.coalesce(own, by_process, "normal") == "muted"
 
 
 def members_at(topic, wanted):

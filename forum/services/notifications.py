@@ -158,7 +158,8 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
         # Before anything else: most events of a batched kind (votes, likes) only add to the
         # unread notification the member already has.
         batch_of = {"post_id": post, "amendment_id": amendment}[batch_field]
-        existing = _unread_batch(user_id, kind, batch_field, batch_of.id)
+        existing = _unread_batch(user_id, kind, batch_field, batch_of.id,
+                                 KINDS[kind].respects_mute)
         if existing is not None:
             merged = dict(existing.data)
             for key in ("count", "up", "down"):
@@ -195,11 +196,15 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
     return notification
 
 
-def _unread_batch(user_id, kind, batch_field, batch_id):
-    return db.session.scalar(select(Notification).where(
+def _unread_batch(user_id, kind, batch_field, batch_id, respects_mute):
+    """The member's unread notification this event adds to; none once they muted its topic
+    (the event then goes the whole way, and is silenced there)."""
+    stmt = select(Notification).where(
         Notification.user_id == user_id, Notification.kind == kind,
-        getattr(Notification, batch_field) == batch_id,
-        Notification.read_at.is_(None)).order_by(Notification.id.desc()).limit(1))
+        getattr(Notification, batch_field) == batch_id, Notification.read_at.is_(None))
+    if respects_mute:
+        stmt = stmt.where(~levels.is_muted(Notification.user_id, Notification.topic_id))
+    return db.session.scalar(stmt.order_by(Notification.id.desc()).limit(1))
 
 
 def _count_after_commit(user_id, mail_id=None):

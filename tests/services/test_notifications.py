@@ -163,6 +163,25 @@ def test_votes_on_an_amendment_are_batched(make, people):
         Notification.user_id == people["ben"].id)).one()).startswith("3 new votes (+2 / -1)")
 
 
+@pytest.mark.parametrize("muted", ["the topic", "the process"])
+def test_muting_stops_an_unread_batch_from_counting_up(make, people, muted):
+    proposal = make.proposal(user=people["ann"])
+    item = make.amendment(proposal, user=people["ben"])
+    post = make.reply(proposal.topic, user=people["ben"])
+    voting.cast_vote(people["cat"], item.id, 1)
+    posts.like_post(people["cat"], post.id)
+    if muted == "the topic":
+        notification_levels.set_topic_level(people["ben"], proposal.topic_id, "muted")
+    else:  # ben's own level on the topic (he amended it: watching) is the one to go
+        db.session.query(TopicNotificationLevel).filter_by(user_id=people["ben"].id).delete()
+        db.session.commit()
+        notification_levels.set_process_level(people["ben"], proposal.process_id, "muted")
+    voting.cast_vote(people["dai"], item.id, -1)
+    posts.like_post(people["dai"], post.id)
+    counts = {kind: (data["count"], data.get("down", 0)) for kind, data in inbox(people["ben"])}
+    assert counts == {"amendment_votes": (1, 0), "liked": (1, 0)}
+
+
 def test_watching_a_process_hears_of_new_proposals(make, people):
     process = make.process()
     notification_levels.set_process_level(people["dai"], process.id, "watching")
