@@ -3,6 +3,7 @@ import hashlib
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..db import write_transaction
@@ -153,8 +154,20 @@ def propose_item(user, proposal_id, kind, start, end, text, rationale):
     return item
 
 
-def get_item(item_id):
-    item = db.session.get(Amendment, as_id(item_id)) if as_id(item_id) else None
+def get_item(item_id, lock=False):
+    """The item, or NotFound. With `lock`, inside a write transaction: the row locked for it,
+    read anew (what the request read before may be stale), with its proposal, process and
+    author, which deciding and answering a vote read."""
+    if as_id(item_id) is None:
+        item = None
+    elif lock:
+        item = db.session.scalar(
+            select(Amendment).where(Amendment.id == as_id(item_id))
+            .options(joinedload(Amendment.proposal).joinedload(Proposal.process),
+                     joinedload(Amendment.user))
+            .with_for_update(of=Amendment).execution_options(populate_existing=True))
+    else:
+        item = db.session.get(Amendment, as_id(item_id))
     if item is None:
         raise NotFound("That amendment or clarification does not exist.")
     return item

@@ -1,18 +1,17 @@
 """Votes on amendments and clarifications: one function for every transition."""
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import permissions
 from .. import search
 from ..db import write_transaction
-from ..errors import NotFound, ValidationFailed, require
+from ..errors import ValidationFailed, require
 from ..extensions import db
-from ..ids import as_id
-from ..models import Amendment, AmendmentVote, Proposal, utcnow
+from ..models import Amendment, AmendmentVote, utcnow
 from ..ranking import controversy, wilson_lower_bound
 from ..upsert import upsert
 from . import notifications
+from .amendments import get_item
 
 
 def cast_vote(user, item_id, value):
@@ -30,14 +29,15 @@ def cast_vote(user, item_id, value):
     one transaction. The primary key (amendment_id, user_id) keeps one vote per member.
 
     A vote is the busiest write there is, so it keeps its statements few: the lock loads the
-    item with its proposal, process and author, and the objects stay loaded after the commit
-    (the recount's values are set on the item), so answering needs no reloads.
+    item with its proposal, process and author (get_item(lock=True)), and the objects stay
+    loaded after the commit (the recount's values are set on the item), so answering needs no
+    reloads.
     """
     if isinstance(value, bool) or value not in (1, -1, 0, "1", "-1", "0"):
         raise ValidationFailed(field_errors={"value": ["Vote 1 (up), -1 (down) or 0 (none)."]})
     value = int(value)
     with write_transaction(keep_loaded=True):
-        item = _lock_item(item_id)
+        item = get_item(item_id, lock=True)
         require(permissions.can_vote_on(user, item))
         previous = db.session.scalar(select(AmendmentVote.value).where(
             AmendmentVote.amendment_id == item.id, AmendmentVote.user_id == user.id))
@@ -60,20 +60,6 @@ def cast_vote(user, item_id, value):
     for name, stored in counts.items():
         set_committed_value(item, name, stored)
     return item, value
-
-
-def _lock_item(item_id):
-    """The item, locked for this transaction, with what deciding and answering a vote reads."""
-    item = db.session.scalar(
-        select(Amendment).where(Amendment.id == as_id(item_id))
-        .options(joinedload(Amendment.proposal).joinedload(Proposal.process),
-                 joinedload(Amendment.user))
-        .with_for_update(of=Amendment)
-        # What the request read before is not expired (keep_loaded): read the locked row anew.
-        .execution_options(populate_existing=True)) if as_id(item_id) else None
-    if item is None:
-        raise NotFound("That amendment or clarification does not exist.")
-    return item
 
 
 def recount(item_id):
