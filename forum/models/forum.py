@@ -32,7 +32,7 @@ class Topic(db.Model):
     kind = db.Column(db.String(16), nullable=False, default="regular")
     category_id = db.Column(db.Integer, db.ForeignKey("categories.id"), nullable=False, index=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
-    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     bumped_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     last_posted_at = db.Column(UTCDateTime, nullable=True)
     last_post_user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
@@ -53,6 +53,12 @@ class Topic(db.Model):
     category = db.relationship(Category, lazy="joined", innerjoin=True)
     user = db.relationship("User", foreign_keys=[user_id])
     last_post_user = db.relationship("User", foreign_keys=[last_post_user_id])
+
+    # Every topic list reads the pinned topics first: the few of them, without a scan.
+    __table_args__ = (
+        db.Index("ix_topics_pinned", "pinned_at", sqlite_where=db.text("pinned_at IS NOT NULL"),
+                 postgresql_where=db.text("pinned_at IS NOT NULL")),
+    )
 
     @property
     def reply_count(self):

@@ -5,11 +5,12 @@ exactly the numbers below. The first rows of every topic go through the real ser
 behind them is inserted directly, only for volume, with counters recounted by the services'
 own refresh functions so the rows and the counters agree.
 """
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 
 from forum.db import write_transaction
 from forum.extensions import db
@@ -219,3 +220,35 @@ def test_topic_list_queries_do_not_grow_with_topics(client, forum, count_queries
     small = visit(20)
     large = visit(200)
     _assert_counts(LISTS[(path, who)], small, large, f"{url} ({who})")
+
+
+# A constant number of queries is not enough: each must also read only the rows it shows.
+# SQLite's plan says "SCAN topics" (no index) when a query reads every topic to find a page.
+@pytest.mark.parametrize("path", ["/latest", "/c", "/new", "/unread"])
+def test_topic_lists_read_no_table_whole(client, forum, engine_name, path):
+    if engine_name != "sqlite":
+        pytest.skip("PostgreSQL's planner may scan a small table on purpose")
+    login(client, forum["reader"])
+    _add_topics(forum["category_id"], forum["user_ids"], 200, reader_id=forum["reader_id"])
+    with db.session.begin():
+        db.session.execute(update(Topic).where(Topic.id == forum["topic_id"]).values(
+            pinned_at=utcnow(), pinned_globally=True))
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        page = _get(client, forum["category_url"] if path == "/c" else path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert "Bulk topic number" in page.get_data(as_text=True)
+    with db.engine.connect() as conn:
+        plans = {statement: [row[-1] for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters)] for statement, parameters in seen}
+    tables = "|".join(db.metadata.tables)
+    scans = {statement: [step for step in plan if re.fullmatch(rf"SCAN ({tables})(_\d+)?", step)]
+             for statement, plan in plans.items()}
+    assert not any(scans.values()), scans
