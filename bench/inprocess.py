@@ -8,7 +8,14 @@ Builds the production app of bench/bench_wsgi.py on the seeded benchmark databas
 one of bench/seed.py unless DATABASE_URL is set), signs the benchmark's member in through the
 sign-in form (unless --anonymous), warms each page up, then times --requests requests to it one
 after another with Flask's test client and prints the mean time, the SQL statements per request
-(transaction control aside) and the size of the HTML. `--profile` adds cProfile's top functions by internal time.
+(transaction control aside) and the size of the HTML. `--profile` adds cProfile's top functions
+(`--sort cumulative`, `--lines 60`).
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/forum_bench \\
+        .venv/bin/python bench/inprocess.py --votes
+
+times votes instead, as bench/proposal.py sends them (each an API-key request that changes the
+member's vote), on the proposal with the most amendments; it issues an API key to do so.
 """
 import argparse
 import cProfile
@@ -29,10 +36,15 @@ USER_AGENT = "forum-bench/1"
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("paths", nargs="+")
+    parser.add_argument("paths", nargs="*")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--anonymous", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--votes", action="store_true",
+                        help="time votes (PUT /amendments/<id>/vote.json with an API key) on "
+                             "the benchmark proposal instead of pages; give no paths")
+    parser.add_argument("--sort", default="tottime", help="cProfile's order: tottime, cumulative")
+    parser.add_argument("--lines", type=int, default=25, help="cProfile's lines to print")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("SEARCH_INDEX_DIR", str(SEARCH_INDEX))
@@ -46,6 +58,8 @@ def main():
     app.config["SESSION_COOKIE_SECURE"] = False  # the test client speaks plain HTTP
     client = app.test_client()
     headers = {"User-Agent": USER_AGENT}
+    if args.votes:
+        return time_votes(app, client, headers, args)
     if not args.anonymous:
         form = client.get("/login", headers=headers).get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
@@ -74,12 +88,71 @@ def main():
               f"({'anonymous' if args.anonymous else 'signed in'}, "
               f"{engine.url.get_backend_name()})")
         if args.profile:
-            profile = cProfile.Profile()
-            profile.enable()
-            for _ in range(args.requests):
-                client.get(path, headers=headers)
-            profile.disable()
-            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+            profiled(args, lambda: [client.get(path, headers=headers)
+                                    for _ in range(args.requests)])
+
+
+def profiled(args, run):
+    profile = cProfile.Profile()
+    profile.enable()
+    run()
+    profile.disable()
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.lines)
+
+
+def time_votes(app, client, headers, args):
+    """Votes by members on the open items of the proposal with the most amendments, each one
+    the opposite of what that member holds (so every vote changes a row), as bench/proposal.py
+    sends them."""
+    from sqlalchemy import event, select
+
+    from forum.extensions import db
+    from forum.models import Amendment, AmendmentVote, Proposal, User
+    from forum.services.api_keys import issue_api_key
+
+    with app.app_context():
+        proposal = db.session.scalars(select(Proposal).order_by(
+            Proposal.amendment_count.desc())).first()
+        items = db.session.execute(select(Amendment.id, Amendment.user_id).where(
+            Amendment.proposal_id == proposal.id, Amendment.status == "open",
+            Amendment.hidden_at.is_(None)).order_by(Amendment.id)).all()
+        members = db.session.execute(select(User.id, User.username).where(
+            User.username.like("member%"), User.email_verified_at.is_not(None))
+            .order_by(User.id).limit(200)).all()
+        admin = db.session.scalars(select(User).where(User.role == "admin")).first()
+        _, key = issue_api_key(admin, description="bench/inprocess.py --votes")
+        held = dict(((a, u), v) for a, u, v in db.session.execute(
+            select(AmendmentVote.amendment_id, AmendmentVote.user_id, AmendmentVote.value)
+            .where(AmendmentVote.amendment_id.in_([i for i, _ in items]))).all())
+        engine = db.engine
+    # Twenty items in turn, as under load many members vote on the same items: most votes
+    # then add to an unread "votes on your amendment" notification rather than make one.
+    pairs = [(item, user, name) for user, name in members
+             for item, author in items[:20] if author != user]
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    def vote(n):
+        item, user, name = pairs[n % len(pairs)]
+        value = -held.get((item, user), -1)
+        held[item, user] = value
+        response = client.put(f"/amendments/{item}/vote.json", json={"value": value},
+                              headers=dict(headers, **{"Api-Key": key, "Api-Username": name}))
+        if response.status_code != 200:
+            raise SystemExit(f"a vote answered {response.status_code}: {response.data[:300]}")
+
+    for n in range(30):
+        vote(n)
+    statements.clear()
+    started = time.perf_counter()
+    for n in range(30, 30 + args.requests):
+        vote(n)
+    mean = (time.perf_counter() - started) / args.requests * 1000
+    print(f"vote: {mean:.2f} ms a vote, {len(statements) / args.requests:.1f} SQL statements "
+          f"(transaction control included; {engine.url.get_backend_name()})")
+    if args.profile:
+        profiled(args, lambda: [vote(n) for n in range(30 + args.requests,
+                                                        30 + 2 * args.requests)])
 
 
 if __name__ == "__main__":
