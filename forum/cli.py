@@ -8,6 +8,7 @@ from .db import write_transaction
 from .errors import ServiceError
 from .extensions import db
 from .markup import COOK_VERSION, cook
+from .paragraphs import split
 
 forum_cli = AppGroup("forum", help="Forum maintenance commands.")
 
@@ -38,11 +39,24 @@ def seed_demo():
 @forum_cli.command("recook")
 @click.option("--all", "everything", is_flag=True, help="Re-render every row, not only old ones.")
 def recook(everything):
-    """Re-render stored Markdown cooked by an older renderer."""
-    from .models import Post, User
+    """Re-render stored Markdown cooked by an older renderer: posts, bios, proposal texts,
+    amendments, clarifications and their answers."""
+    from .models import Amendment, Post, ProposalVersion, User
 
+    def amendment(row):
+        row.text_cooked, row.rationale_cooked = cook(row.text), cook(row.rationale)
+        if row.answer is not None:
+            row.answer_cooked = cook(row.answer)
+
+    recookers = {
+        Post: lambda row: setattr(row, "cooked", cook(row.raw)),
+        User: lambda row: setattr(row, "bio_cooked", cook(row.bio_raw)),
+        ProposalVersion: lambda row: setattr(row, "paragraphs_cooked",
+                                             [cook(block) for block in split(row.body)]),
+        Amendment: amendment,
+    }
     count = 0
-    for model, raw_attr, cooked_attr in ((Post, "raw", "cooked"), (User, "bio_raw", "bio_cooked")):
+    for model, recook_row in recookers.items():
         stmt = select(model.id)
         if not everything:
             stmt = stmt.where(model.cook_version < COOK_VERSION)
@@ -51,7 +65,7 @@ def recook(everything):
             with write_transaction():
                 for row in db.session.scalars(select(model).where(
                         model.id.in_(ids[start:start + 500]))):
-                    setattr(row, cooked_attr, cook(getattr(row, raw_attr)))
+                    recook_row(row)
                     row.cook_version = COOK_VERSION
                     count += 1
     click.echo(f"Recooked {count} rows.")

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as etree
 from functools import lru_cache
 
 # Bump when cooking changes; `flask forum recook` re-renders rows with an older version.
-COOK_VERSION = 1
+COOK_VERSION = 2
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
@@ -33,7 +33,7 @@ def _machinery():
     import bleach
     import markdown
     import nh3
-    from bleach.linkifier import Linker
+    from bleach.linkifier import Linker, LinkifyFilter
     from markdown.inlinepatterns import InlineProcessor
 
     class MentionProcessor(InlineProcessor):
@@ -56,7 +56,34 @@ def _machinery():
             output_format="html",
         )
 
-    linker = Linker(callbacks=[_linkify_callback], skip_tags={"pre", "code"}, parse_email=False)
+    class CodeSafeLinkifyFilter(LinkifyFilter):
+        """bleach 6.4's filter passes the text inside skip_tags on with its entities unparsed,
+        so the serializer escapes their "&" again: `<b>` in code showed as "&lt;b&gt;"."""
+
+        def __iter__(self):
+            skipping = None
+            for token in super().__iter__():
+                kind = token["type"]
+                if kind in ("StartTag", "EmptyTag") and skipping is None \
+                        and token["name"] in self.skip_tags:
+                    skipping = token["name"]
+                elif kind == "EndTag" and token["name"] == skipping:
+                    skipping = None
+                elif skipping and kind == "Characters":
+                    yield from self.extract_entities(token)
+                    continue
+                yield token
+
+    class CodeSafeLinker(Linker):
+        def linkify(self, text):
+            filtered = CodeSafeLinkifyFilter(
+                source=self.walker(self.parser.parseFragment(text)), callbacks=self.callbacks,
+                skip_tags=self.skip_tags, parse_email=self.parse_email, url_re=self.url_re,
+                email_re=self.email_re)
+            return self.serializer.render(filtered)
+
+    linker = CodeSafeLinker(callbacks=[_linkify_callback], skip_tags={"pre", "code"},
+                            parse_email=False)
     return bleach, nh3, linker, new_markdown
 
 
