@@ -17,6 +17,7 @@ install: $(VENV)/.installed
 
 db: install
 	$(FLASK) db upgrade
+	$(FLASK) forum recook
 	$(FLASK) forum seed-demo
 
 run: db
