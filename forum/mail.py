@@ -1,6 +1,7 @@
 """Sends mail through SMTP when MAIL_URL is set, and writes it to the log otherwise."""
 import logging
 import smtplib
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -9,13 +10,18 @@ from flask import current_app
 
 log = logging.getLogger("forum.mail")
 
+# Headers fold at 998 characters (RFC 5322's limit), not 78: folding a List-Unsubscribe URL
+# longer than 78 makes Python write it as encoded words, which mail clients do not read as a
+# URL, so they offered no unsubscribe button.
+POLICY = policy.default.clone(max_line_length=998)
+
 
 class MailNotSent(Exception):
     """The SMTP server could not be reached, or it refused the message."""
 
 
 def build_message(to, subject, text, html=None, headers=None):
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = to
     msg["Subject"] = subject

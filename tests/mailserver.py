@@ -37,6 +37,7 @@ class Delivery:
     mail_from: str
     rcpt_tos: list
     message: EmailMessage
+    raw: bytes
 
 
 def body_text(message):
@@ -73,7 +74,7 @@ class Mailbox:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._arrived:
             self._deliveries.append(Delivery(envelope.mail_from, list(envelope.rcpt_tos),
-                                              message))
+                                              message, envelope.content))
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
 

@@ -1,5 +1,6 @@
 """Notification mail through a real SMTP server on loopback: sent after commit, retried until it
 goes, chosen per kind, gathered in a daily digest, and stopped by signed one-click links."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -49,6 +50,11 @@ def test_a_reply_is_mailed_at_once_with_text_html_and_unsubscribe_headers(make, 
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = message["List-Unsubscribe"].strip("<>")
     assert url in plain and "/email/unsubscribe/" in url
+    # As sent: a mail client reads the header only as a bare <URL> (RFC 2369), never as
+    # encoded words, which Python writes when it folds a long URL to 78 characters.
+    [raw] = [d.raw for d in mailbox.deliveries if d.message is message]
+    sent = re.search(rb"^List-Unsubscribe: (.*?)\r?$", raw, re.M).group(1)
+    assert sent.decode() == f"<{url}>"
     [row] = outbox()
     assert row.status == "sent" and row.attempts == 1
 
