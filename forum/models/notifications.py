@@ -39,6 +39,18 @@ class Notification(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
+    # Set by the queries that list notifications (services.notifications.listed): the post has
+    # since been hidden or withdrawn, so its words are no longer shown.
+    withheld = False
+
+    @property
+    def shown_data(self):
+        """`data` as it may be shown now: without the post's excerpt once it is withheld."""
+        data = dict(self.data or {})
+        if self.withheld:
+            data.pop("excerpt", None)
+        return data
+
     __table_args__ = (
         db.CheckConstraint(_in("email_state", EMAIL_STATES), name="email_state"),
         db.Index("ix_notifications_user_updated", "user_id", "updated_at"),

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import EmailPreference, MailOutbox, Notification, User, utcnow
 from ..models.notifications import EMAIL_MODES
 from ..upsert import upsert
-from .notifications import KINDS, describe, recount_unread
+from .notifications import KINDS, describe, listed, recount_unread
 
 log = logging.getLogger("forum.mail")
 
@@ -148,7 +148,7 @@ def render_notification(user, notification):
 def render_digest(user, notifications, more):
     scope_url = absolute(f"/email/unsubscribe/{unsubscribe_token(user.id, 'digest')}")
     items = [{"line": describe(n), "link": absolute(n.data.get("url", "/")),
-              "excerpt": n.data.get("excerpt", "")} for n in notifications]
+              "excerpt": n.shown_data.get("excerpt", "")} for n in notifications]
     text, html = _render("digest", user=user, items=items, more=more,
                          unsubscribe_url=scope_url,
                          notifications_url=absolute("/notifications"),
@@ -265,7 +265,7 @@ def send_digests(session):
         modes = dict(session.execute(select(EmailPreference.kind, EmailPreference.mode).where(
             EmailPreference.user_id == user_id)).all())
         # What was read since, or whose kind is no longer wanted daily, is left out.
-        notes = [n for n in session.scalars(select(Notification).where(
+        notes = [n for n in listed(session, select(Notification).where(
             Notification.id.in_(claimed), Notification.read_at.is_(None))
             .order_by(Notification.updated_at.desc()))
             if modes.get(n.kind, KINDS[n.kind].email if n.kind in KINDS else "never") == "daily"]

@@ -37,7 +37,7 @@ from ..errors import NotFound, require
 from ..extensions import db
 from ..ids import as_id
 from ..markup import mentioned_usernames
-from ..models import Notification, Post, ProcessNotificationLevel, User, utcnow
+from ..models import Notification, Post, ProcessNotificationLevel, Topic, User, utcnow
 from . import hooks
 from . import notification_levels as levels
 
@@ -349,14 +349,27 @@ def proposal_created(proposal):
 
 # -- reading --------------------------------------------------------------------------------------
 
+def listed(session, stmt):
+    """The notifications `stmt` selects, each marked `withheld` when its post (or topic) has
+    been hidden or withdrawn since: a list or digest then shows no words of it."""
+    gone = (Post.hidden_at.is_not(None) | Post.deleted_at.is_not(None)
+            | Topic.hidden_at.is_not(None) | Topic.deleted_at.is_not(None))
+    rows = session.execute(stmt.add_columns(gone)
+                           .outerjoin(Post, Post.id == Notification.post_id)
+                           .outerjoin(Topic, Topic.id == Notification.topic_id)).all()
+    for notification, withheld in rows:
+        notification.withheld = bool(withheld)
+    return [notification for notification, _ in rows]
+
+
 def page_for(user, page=1, unread_only=False):
     require(permissions.can_read_notifications(user))
     stmt = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    rows = db.session.scalars(stmt.order_by(Notification.updated_at.desc(),
+    rows = listed(db.session, stmt.order_by(Notification.updated_at.desc(),
                                             Notification.id.desc())
-                              .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
+                  .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1))
     return rows[:PER_PAGE], len(rows) > PER_PAGE
 
 

@@ -33,8 +33,8 @@ def _signed_in():
 def _item(n):
     return {"id": n.id, "kind": n.kind, "text": notifications.describe(n),
             "url": n.data.get("url"), "read": n.read_at is not None,
-            "actor": n.data.get("actor") or None, "excerpt": n.data.get("excerpt"),
-            "data": n.data, "topic_id": n.topic_id, "post_id": n.post_id,
+            "actor": n.data.get("actor") or None, "excerpt": n.shown_data.get("excerpt"),
+            "data": n.shown_data, "topic_id": n.topic_id, "post_id": n.post_id,
             "proposal_id": n.proposal_id, "amendment_id": n.amendment_id,
             "created_at": iso(n.created_at), "updated_at": iso(n.updated_at)}
 

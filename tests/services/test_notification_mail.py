@@ -10,7 +10,7 @@ from sqlalchemy import select
 from forum.db import write_transaction
 from forum.extensions import db
 from forum.models import EmailPreference, MailOutbox, Notification, utcnow
-from forum.services import mailing, notifications
+from forum.services import mailing, moderation, notifications
 from tests.conftest import login
 from tests.mailserver import body_text, link_path
 
@@ -198,17 +198,22 @@ def test_the_daily_digest(app, make, ann, mailbox, runner):
     make.reply(topic, user=ben, reply_to=1, raw="Read already.")
     read = db.session.scalars(select(Notification).order_by(Notification.id.desc())).first()
     notifications.mark_read(ann, read.id)
+    rude = make.reply(topic, user=cat, reply_to=1, raw="Something zorblatt and rude.")
+    moderation.hide(make.user(role="moderator"), "post", rude.id, "Personal attack")
     assert mailbox.messages_to("ann@example.org") == []
 
     assert "Queued 1 digests; sent 1 mails" in cli(runner, "send-digests")
     message = mailbox.wait_for(to="ann@example.org", subject_contains="daily summary")
-    assert message["Subject"] == "[Forum] Your daily summary: 2 new notifications"
+    assert message["Subject"] == "[Forum] Your daily summary: 3 new notifications"
     text = body_text(message)
     assert "ben replied to your post in Community energy" in text
     assert "cat replied to your post in Community energy" in text
-    assert "Read already" not in text
+    assert '"Solar on the school roof."' in text and "Read already" not in text
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "cat replied to your post in Community energy" in html
+    assert "Solar on the school roof." in html and "A wind turbine on the hill." in html
+    # A reply hidden by a moderator since is listed without its words.
+    assert "zorblatt" not in text and "zorblatt" not in html
     assert "/email/unsubscribe/" in message["List-Unsubscribe"]
     # Each notification goes in one digest only.
     mailbox.clear()

@@ -113,3 +113,24 @@ def test_email_preferences_page_and_json(client, make):
                           json={"email": {"mentioned": "hourly", "gossip": "never"}})
     assert response.status_code == 422
     assert_documented(response, "PUT", "/notifications/preferences.json")
+
+
+def test_a_post_hidden_or_withdrawn_since_shows_no_words_in_the_list(client, make):
+    from forum.services import moderation, posts
+
+    ann, ben = make.user("ann"), make.user("ben")
+    topic, rude = _reply(make, ann, ben, raw="Something zorblatt and rude.")
+    regret = make.reply(topic, user=ben, raw="Something I will take back.", reply_to=1)
+    kept = make.reply(topic, user=ben, raw="Something worth keeping.", reply_to=1)
+    moderation.hide(make.user(role="moderator"), "post", rude.id, "Personal attack")
+    posts.delete_post(ben, regret.id)
+    login(client, ann)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Something worth keeping." in page
+    assert "zorblatt" not in page and "take back" not in page
+    listed = client.get("/notifications.json").get_data(as_text=True)
+    assert "Something worth keeping." in listed
+    assert "zorblatt" not in listed and "take back" not in listed
+    # Each is still listed, only without the words.
+    assert {n["post_id"] for n in client.get("/notifications.json").get_json()[
+        "notifications"]} == {rude.id, regret.id, kept.id}
