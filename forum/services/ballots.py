@@ -3,7 +3,7 @@ import hashlib
 
 from sqlalchemy import select
 
-from .. import exports, permissions
+from .. import exports, permissions, search
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
@@ -49,6 +49,7 @@ def promote(actor, ballot_id):
         now = utcnow()
         for proposal in proposals:
             proposal.updated_at = now
+            search.enqueue("proposal", proposal.id)  # on_ballot or not_qualified
             if proposal.status != "final":
                 proposal.status = "not_qualified"
                 proposal.status_reason = "Its lab did not finalise a text before the ballot."
@@ -163,6 +164,7 @@ def record_outcome(actor, item_id, outcome, ballot_id=None):
         item.outcome = outcome
         item.outcome_at = utcnow()
         item.proposal.status = outcome
+        search.enqueue("proposal", item.proposal_id)
         item.proposal.status_reason = ("Adopted by the members' ballot." if outcome == "adopted"
                                        else "Not adopted by the members' ballot.")
         if all(i.outcome for i in ballot.items):

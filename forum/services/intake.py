@@ -1,7 +1,7 @@
 """Closing an amendment window: the intake rule, the stored ranking, and opening the lab."""
 from sqlalchemy import select
 
-from .. import permissions
+from .. import permissions, search
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, require
 from ..extensions import db
@@ -78,6 +78,7 @@ def open_lab(proposal, actor):
     proposal.window_closed_at = now
     proposal.status = "in_lab"
     proposal.updated_at = now
+    search.enqueue("proposal", proposal.id)  # status: filters and shows it
     host = actor or proposal.user
     room = open_thread(host, process.category, f"Policy lab: {proposal.title}"[:200],
                        f"The policy lab for “{proposal.title}”. Everyone can read here; "
@@ -92,6 +93,7 @@ def open_lab(proposal, actor):
                                    rank=rank, taken=taken, reason=why))
         item.status = "in_lab" if taken else "not_selected"
         item.updated_at = now
+        search.enqueue("amendment", item.id)
         notifications.notify(item.user_id, "amendment_in_lab" if taken else
                              "amendment_not_selected", amendment=item, proposal=proposal,
                              reason=why, url=f"/labs/{lab.id}")

@@ -2,7 +2,7 @@
 finalising."""
 from sqlalchemy import select
 
-from .. import permissions
+from .. import permissions, search
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
@@ -184,6 +184,7 @@ def decide(actor, lab_id, data):
             item.status = DECIDED[decision]
             item.status_reason = note if decision == "reject" else ""
             item.updated_at = now
+            search.enqueue("amendment", item.id)
         db.session.flush()
         audit.record(actor, f"lab_{decision}", "lab", lab.id, note,
                      decision_id=row.id, amendment_ids=[i.id for i in items])
@@ -271,6 +272,7 @@ def _publish_draft(actor, lab, note):
         d.version_number = number
     proposal.current_version_number = number
     proposal.updated_at = utcnow()
+    search.enqueue("proposal", proposal.id)  # every version's text is searchable
     db.session.flush()
     audit.record(actor, "publish_version", "lab", lab.id, version.note, version=number,
                  decision_ids=[d.id for d in new])
@@ -304,6 +306,7 @@ def _finalise(actor, lab, reason=""):
     lab.finalised_at = now
     lab.proposal.status = "final"
     lab.proposal.updated_at = now
+    search.enqueue("proposal", lab.proposal_id)
     audit.record(actor, "finalise_lab", "lab", lab.id, reason,
                  version=lab.proposal.current_version_number)
 

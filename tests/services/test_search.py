@@ -417,3 +417,55 @@ def test_a_category_of_a_process_is_searchable_by_its_slug(corpus):
         Category.id == corpus["uk"].category_id))
     assert set(found(f"#{slug}", VISITOR)) >= {("proposal", corpus["proposal"].id),
                                               ("amendment", corpus["amendment"].id)}
+
+
+def test_status_filters_follow_a_proposal_through_its_cycle(make, search_backend):  # noqa: F811
+    """Intake, lab decisions, a new version, finalising, promotion and the outcome each
+    change a status that `status:` filters on, so each reaches the index."""
+    from forum.models import Ballot, Proposal, Section, SectionMembership
+    from forum.services import ballots, intake, labs
+    from tests.services.test_ballots import to_ballot_phase
+
+    lead = make.user("lead")
+    section = Section(name="Housing", slug="housing")
+    db.session.add(section)
+    db.session.flush()
+    db.session.add(SectionMembership(section_id=section.id, user_id=lead.id, is_lead=True))
+    process = make.process(lab_min_votes=1, lab_intake_max=1, support_threshold=1)
+    proposal = make.proposal(process, title="Warm homes for everyone")
+    other = make.proposal(process, title="Warm libraries in winter")
+    db.session.get(Proposal, proposal.id).section_id = section.id
+    db.session.commit()
+    taken = make.amendment(proposal, start=2, end=2, text="Insulate every home by 2030.")
+    left = make.amendment(proposal, start=3, end=3, text="Insulate every school by 2030.")
+    voting.cast_vote(make.user(), taken.id, 1)
+    deliberation.support_proposal(make.user(), proposal.id)
+
+    def statuses(words):
+        return {status: found(f"{words} status:{status}", VISITOR)
+                for status in ("open", "in_lab", "not_selected", "accepted", "final",
+                               "on_ballot", "not_qualified", "adopted")}
+
+    lab = intake.close_amendment_window(lead, proposal.id, "Ready")
+    assert statuses("insulate") == {
+        "open": [], "in_lab": [("amendment", taken.id)],
+        "not_selected": [("amendment", left.id)], "accepted": [], "final": [],
+        "on_ballot": [], "not_qualified": [], "adopted": []}
+    assert found("warm homes status:in_lab", VISITOR) == [("proposal", proposal.id)]
+    labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": taken.id, "note": "Yes."})
+    assert found("insulate status:accepted", VISITOR) == [("amendment", taken.id)]
+    labs.publish(lead, lab.id, "With the accepted amendment")
+    assert found("insulate type:proposal", VISITOR) == [("proposal", proposal.id)]
+    labs.finalise(lead, lab.id)
+    assert found("warm homes status:final", VISITOR) == [("proposal", proposal.id)]
+
+    to_ballot_phase(process)
+    admin = make.admin()
+    ballot = db.session.scalar(select(Ballot).where(Ballot.process_id == process.id))
+    ballots.promote(admin, ballot.id)
+    assert found("warm status:on_ballot", VISITOR) == [("proposal", proposal.id)]
+    assert found("warm status:not_qualified", VISITOR) == [("proposal", other.id)]
+    published = ballots.publish(admin, ballot.id)
+    ballots.record_outcome(admin, published.items[0].id, "adopted")
+    assert found("warm status:adopted", VISITOR) == [("proposal", proposal.id)]
+    assert_consistent()
