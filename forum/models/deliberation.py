@@ -147,7 +147,8 @@ class Amendment(db.Model):
         db.CheckConstraint(_in("status", ITEM_STATUSES), name="status"),
         db.CheckConstraint('start >= 1 AND "end" >= start - 1', name="range"),
         db.Index("ix_amendments_proposal_rank", "proposal_id", "kind", "score"),
-        db.Index("uq_amendments_open_change", "user_id", "change_key", unique=True,
+        # One open item per member per identical change to the same proposal.
+        db.Index("uq_amendments_open_change", "user_id", "proposal_id", "change_key", unique=True,
                  sqlite_where=db.text("status = 'open'"),
                  postgresql_where=db.text("status = 'open'")),
     )

@@ -13,6 +13,7 @@ from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import Amendment, Proposal, Topic, utcnow
 from ..paragraphs import check_range, join, normalise, replace_range, split, word_diff
+from ..texts import as_text
 from .. import search
 from . import audit, notifications
 from .deliberation import current_version, get_proposal
@@ -47,8 +48,7 @@ def check_item(proposal, kind, start, end, text, rationale):
     version = current_version(proposal)
     blocks = split(version.body)
     start, end = _as_int(start), _as_int(end)
-    text = str(text or "").strip()
-    rationale = str(rationale or "").strip()
+    text, rationale = as_text(text), as_text(rationale)
     if start is None or end is None:
         errors["start"] = ["Give the paragraph numbers as whole numbers."]
     elif reason := check_range(len(blocks), start, end):
@@ -132,8 +132,8 @@ def propose_item(user, proposal_id, kind, start, end, text, rationale):
                                          .with_for_update(of=Proposal))
             require(permissions.can_propose_amendment(user, proposal))
             if db.session.scalar(select(Amendment.id).where(
-                    Amendment.user_id == user.id, Amendment.change_key == key,
-                    Amendment.status == "open")):
+                    Amendment.user_id == user.id, Amendment.proposal_id == proposal.id,
+                    Amendment.change_key == key, Amendment.status == "open")):
                 raise _duplicate()
             item = Amendment(proposal_id=proposal.id, version_number=version.number, kind=kind,
                              user_id=user.id, start=start, end=end, text=text,
@@ -218,10 +218,10 @@ def withdraw_item(user, item_id):
 def answer_clarification(user, item_id, answer):
     item = get_item(item_id)
     require(permissions.can_answer_clarification(user, item))
-    answer = str(answer or "").strip()
+    answer = as_text(answer)
     if not 2 <= len(answer) <= QUESTION_MAX * 2:
         raise ValidationFailed(field_errors={"answer": [
-            f"Write an answer of up to {QUESTION_MAX * 2:,} characters."]})
+            f"Write an answer of 2 to {QUESTION_MAX * 2:,} characters."]})
     with write_transaction():
         item = db.session.get(Amendment, item.id)
         item.answer, item.answer_cooked = answer, cook(answer)

@@ -14,6 +14,7 @@ from ..models import (Ballot, Category, Process, Proposal, ProposalSupport, Prop
                       utcnow)
 from ..models.deliberation import PROCESS_KINDS, SCOPES
 from ..paragraphs import join, split
+from ..texts import as_text
 from ..upsert import insert_ignore
 from .. import search
 from . import audit, notifications
@@ -54,7 +55,7 @@ def create_process(user, data):
     require(permissions.can_create_process(user))
     errors = {}
     kind, scope = data.get("kind"), data.get("scope")
-    title = str(data.get("title") or "").strip()
+    title = as_text(data.get("title"))
     if kind not in PROCESS_KINDS:
         errors["kind"] = ["Choose priority_campaign or policy_priorities."]
     if scope not in SCOPES:
@@ -81,7 +82,7 @@ def create_process(user, data):
         db.session.add(category)
         db.session.flush()
         process = Process(kind=kind, scope=scope, title=title, slug=slugify(title),
-                          description=str(data.get("description") or ""), seats=seats,
+                          description=as_text(data.get("description")), seats=seats,
                           category_id=category.id, created_by_id=user.id, **times, **numbers)
         db.session.add(process)
         db.session.flush()
@@ -119,9 +120,7 @@ def create_proposal(user, process_id, title, summary, body, section_id=None):
     process = get_process(process_id)
     require(permissions.can_create_proposal(user, process))
     errors = {}
-    title = str(title or "").strip()
-    summary = str(summary or "").strip()
-    body = str(body or "").strip()
+    title, summary, body = as_text(title), as_text(summary), as_text(body)
     if not 5 <= len(title) <= 200:
         errors["title"] = ["Titles are 5 to 200 characters."]
     if len(summary) < 10:

@@ -10,6 +10,7 @@ from ..ids import as_id
 from ..models import (Amendment, IntakeEntry, LabDecision, LabDecisionItem, LabMember,
                       PolicyLab, ProposalVersion, User, utcnow)
 from ..paragraphs import check_range, join, replace_range, split
+from ..texts import as_text
 from . import audit, notifications
 from .amendments import _as_int
 from .deliberation import version_fields
@@ -158,7 +159,7 @@ def decide(actor, lab_id, data):
     if not isinstance(decision, str) or decision not in DECIDED:
         raise ValidationFailed(field_errors={"decision": [
             "Choose accept, composite, reject or answer."]})
-    note = str(data.get("note") or "").strip()
+    note = as_text(data.get("note"))
     if len(note) > NOTE_MAX:
         raise ValidationFailed(field_errors={"note": [f"Keep it under {NOTE_MAX:,} characters."]})
     ids = _ids(data)
@@ -205,7 +206,7 @@ def _decision_range(lab, decision, items, data, note):
         if not note:
             raise ValidationFailed(field_errors={"note": ["Give the reason for rejecting."]})
         return None, None, ""
-    text = str(data.get("text") or "").strip()
+    text = as_text(data.get("text"))
     if decision == "answer":
         if kinds != {"clarification"}:
             raise ValidationFailed(field_errors={"amendment_id": [
@@ -264,7 +265,7 @@ def _publish_draft(actor, lab, note):
     new = [d for d in lab_decisions if d.version_number is None]
     version = ProposalVersion(proposal_id=proposal.id, number=number,
                               created_by_id=getattr(actor, "id", None),
-                              note=str(note or "").strip()[:2000] or
+                              note=as_text(note)[:2000] or
                               f"Applies lab decisions {', '.join(f'#{d.id}' for d in new)}.",
                               **version_fields(body))
     db.session.add(version)

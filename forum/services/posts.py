@@ -12,6 +12,7 @@ from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import Category, Post, PostLike, PostRevision, Topic, TopicUser, User, utcnow
 from ..ratelimits import check_new_account_links
+from ..texts import as_text
 from ..upsert import insert_ignore
 from . import audit, notifications
 
@@ -36,7 +37,7 @@ def _check_title(title, errors):
 
 
 def _check_body(raw, errors, field="raw"):
-    raw = raw.strip() if isinstance(raw, str) else ""
+    raw = as_text(raw)
     if len(raw) < BODY_MIN:
         errors[field] = ["Write something first."]
     elif len(raw) > BODY_MAX:

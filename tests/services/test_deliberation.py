@@ -135,6 +135,29 @@ def test_one_open_amendment_per_member_per_identical_change(make):
         make.amendment(proposal, user=member, text="Same   change here.")
     make.amendment(proposal, text="Same change here.")  # someone else may
     make.amendment(proposal, user=member, start=3, end=3, text="Same change here.")
+    # The same change to another proposal is another change.
+    other = make.proposal(process=proposal.process)
+    make.amendment(other, user=member, text="Same change here.")
+    make.amendment(other, user=member, start=2, end=2, text="", kind="amendment")
+    make.amendment(proposal, user=member, start=2, end=2, text="")
+
+
+def test_text_from_a_form_or_json_is_text(make):
+    """Browsers send line breaks as CRLF: stored and compared as LF, or every line of the
+    redline shows as changed. A JSON object or list where text belongs is no text at all."""
+    proposal = make.proposal()
+    item = make.amendment(proposal, text="First line,\r\nsecond line.")
+    assert item.text == "First line,\nsecond line."
+    assert all("\r" not in part for _, part in item.redline)
+    for bad in ({"a": 1}, ["x"], 12):
+        with pytest.raises(ValidationFailed) as exc:
+            amendments.propose_item(make.user(), proposal.id, "amendment", 2, 2, "New words.",
+                                    bad)
+        assert "Explain why" in exc.value.field_errors["rationale"][0]
+        with pytest.raises(ValidationFailed) as exc:
+            deliberation.create_proposal(make.user(), proposal.process_id, ["A title"],
+                                         "A summary of it.", "A body of text.")
+        assert "title" in exc.value.field_errors
 
 
 def test_delete_and_insert_amendments_store_a_redline(make):
