@@ -3,7 +3,7 @@ import re
 import time
 from datetime import datetime
 
-from flask import jsonify, render_template, request
+from flask import jsonify, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from flask_login import current_user
@@ -23,6 +23,35 @@ from .models.types import utcnow
 def wants_json():
     return (request.path.endswith(".json") or request.is_json
             or request.accept_mimetypes.best == "application/json")
+
+
+# What a member may have typed at length, by form field: an error page for a form post shows
+# it back to them to copy, so a refusal (too often, an expired form, a closed topic, signed
+# out meanwhile) never loses it.
+KEPT_FIELDS = {"title": "Title", "summary": "Summary", "raw": "Your post", "body": "Text",
+               "text": "Text", "rationale": "Why", "answer": "Answer", "note": "Note",
+               "reason": "Reason", "bio": "About you", "description": "Description"}
+
+
+def kept_text():
+    """[(label, text)] of the long-text fields the request posted, for an error page."""
+    if request.method != "POST" or request.is_json:
+        return []
+    return [(label, request.form[name]) for name, label in KEPT_FIELDS.items()
+            if request.form.get(name, "").strip()]
+
+
+def error_page(errors, status):
+    return render_template("error.html", errors=errors, status=status, kept=kept_text()), status
+
+
+def sign_in_first(back_to):
+    """To the sign-in page, then back to `back_to`; but a form posted by someone no longer
+    signed in (signed out on another device, say) gets what they wrote shown back."""
+    if request.method == "POST":
+        return error_page(["You are not signed in any more: sign in, then send it again."],
+                          401)
+    return redirect(url_for("auth.login", next=back_to))
 
 
 def json_errors(errors, status, extras=None):
@@ -120,7 +149,7 @@ def init_app(app):
     def service_error(exc):
         if wants_json():
             return json_errors(exc.errors, exc.status, exc.extras)
-        return render_template("error.html", errors=exc.errors, status=exc.status), exc.status
+        return error_page(exc.errors, exc.status)
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(exc):
@@ -128,7 +157,7 @@ def init_app(app):
         message = f"You are doing that too often. Try again in {wait} seconds."
         if wants_json():
             return json_errors([message], 429, {"wait_seconds": wait})
-        return render_template("error.html", errors=[message], status=429), 429
+        return error_page([message], 429)
 
     @app.errorhandler(CSRFError)
     def csrf_refused(exc):
@@ -137,7 +166,7 @@ def init_app(app):
         if wants_json():
             return json_errors([f"{exc.description} Send the page's CSRF token in an "
                                 "X-CSRFToken header, or use an API key."], 400)
-        return render_template("error.html", errors=[message], status=400), 400
+        return error_page([message], 400)
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)
@@ -162,7 +191,7 @@ def init_app(app):
             messages.get(exc.code, exc.name)
         if wants_json():
             return json_errors([message], exc.code)
-        return render_template("error.html", errors=[message], status=exc.code), exc.code
+        return error_page([message], exc.code)
 
     @app.errorhandler(500)
     def server_error(exc):

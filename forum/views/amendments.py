@@ -7,6 +7,7 @@ from ..errors import ServiceError
 from ..ids import as_id
 from ..paragraphs import split
 from ..services import amendments, deliberation, voting
+from ..web import sign_in_first
 from . import page_arg, params
 
 bp = Blueprint("amendments", __name__)
@@ -48,7 +49,7 @@ def new(proposal_id):
     """The amendment form: choose a range, write, preview the redline, submit."""
     proposal = deliberation.get_proposal(proposal_id)
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path))
+        return sign_in_first(request.full_path)
     version = deliberation.current_version(proposal)
     blocks = split(version.body)
     data = params()

@@ -9,6 +9,7 @@ from ..models import PostLike, PostRevision
 from ..paragraphs import word_diff
 from ..services import posts as post_service
 from ..services import review
+from ..web import sign_in_first
 from . import params
 
 bp = Blueprint("posts", __name__)
@@ -70,7 +71,7 @@ def delete(post_id):
 def edit(post_id):
     post = post_service.get_post(post_id)
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.path))
+        return sign_in_first(request.path)
     data = params()
     form = {"raw": data.get("raw", post.raw), "reason": data.get("reason", ""),
             "title": data.get("title", post.topic.title)}

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..markup import cook
 from ..models import Category, Post
 from ..services import posts as post_service
+from ..web import sign_in_first
 from . import page_arg, params
 from .moderation import hidden_topic
 from .links import Link, category_badges
@@ -230,7 +231,7 @@ def reply(topic_id):
                                         data.get("reply_to_post_number") or None)
     except ServiceError as exc:
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.referrer or request.path))
+            return sign_in_first(request.referrer or request.path)
         composer["errors"] = exc.field_errors or {"raw": exc.errors}
         db.session.rollback()
         return _topic_page(topic, _last_page(topic), "html", composer=composer,
@@ -248,7 +249,7 @@ def _last_page(topic):
 @ratelimits.posts
 def new_topic():
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path))
+        return sign_in_first(request.full_path)
     cats = [c for c in queries.categories() if permissions.can_create_topic(current_user, c)]
     data = params()
     form = {"title": data.get("title", ""), "raw": data.get("raw", ""),

@@ -149,7 +149,10 @@ def test_a_form_and_its_json_twin_share_one_allowance(client, make):
                                             "raw": "By JSON again."}).status_code == 200
     refused = client.post(f"/t/{topic.id}/reply", data={"raw": "One too many."})
     assert refused.status_code == 429
-    assert "Try again in" in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert "Try again in" in page
+    # What they wrote is on the page, to copy and send again.
+    assert "What you wrote" in page and ">One too many.</textarea>" in page
 
 
 @pytest.mark.app_config(**LIMITED)
