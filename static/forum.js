@@ -44,45 +44,70 @@
   });
 
   // Votes on amendments and clarifications in place: the form posts as JSON, and the
-  // counts, pressed states and the live region update without a reload.
-  document.addEventListener("click", function (e) {
-    var button = e.target.closest(".vote-form button[name=value]");
-    if (button) { button.form.dataset.clicked = button.value; }
-  });
+  // counts, pressed states and the live region update without a reload. Without
+  // SubmitEvent.submitter the clicked button is unknown, so the form goes as a plain post.
   document.addEventListener("submit", function (e) {
-    var form = e.target;
-    if (!form.classList.contains("vote-form") || !csrf) { return; }
+    var form = e.target, button = e.submitter;
+    if (!form.classList.contains("vote-form") || !csrf || !button) { return; }
     e.preventDefault();
     var body = new FormData(form);
-    body.append("value", form.dataset.clicked || "1");
+    body.set(button.name, button.value);
+    // Only a failed request falls back to the plain post: after a vote that was counted it
+    // would press the button a second time, and pressing your vote again takes it back.
     post(form.action, body).then(function (res) {
-      if (!res.ok) {
-        form.querySelector(".vote-status").textContent = (res.data.errors || ["Vote refused."])[0];
-        return;
-      }
-      var item = res.data.amendment;
-      form.querySelector(".up-count").textContent = "+" + item.up;
-      form.querySelector(".down-count").textContent = "-" + item.down;
-      var split = form.querySelector(".split");
-      var total = item.up + item.down;
-      split.max = total || 1;
-      split.value = item.up;
-      split.setAttribute("aria-label", (total ? Math.round(item.up * 100 / total) : 0) + "% up");
-      form.querySelectorAll("button[name=value]").forEach(function (b) {
-        var on = Number(b.value) === item.my_vote;
-        b.setAttribute("aria-pressed", on ? "true" : "false");
-        b.classList.toggle("is-on", on);
-      });
-      var mine = form.querySelector(".my-vote");
-      if (mine) { mine.textContent = item.my_vote ? "You voted " + (item.my_vote > 0 ? "up" : "down") : ""; }
-      var rank = form.closest(".item").querySelector(".rank");
-      if (rank && item.rank) { rank.textContent = "#" + item.rank; }
-      refreshRanks(form, item.kind);
-      form.querySelector(".vote-status").textContent =
-        (item.my_vote ? "Your vote: " + (item.my_vote > 0 ? "up" : "down") + ". " : "Vote withdrawn. ") +
-        "Now +" + item.up + " / -" + item.down + (item.rank ? ", rank " + item.rank : "") + ".";
-    }).catch(function () { form.submit(); });
+      if (res.ok) { showVote(form, res.data.amendment); } else { showRefusal(form, res.data.errors); }
+    }, function () { submitPlainly(form, button); });
   });
+
+  function showVote(form, item) {
+    form.querySelector(".up-count").textContent = "+" + item.up;
+    form.querySelector(".down-count").textContent = "-" + item.down;
+    var split = form.querySelector(".split");
+    var total = item.up + item.down;
+    split.max = total || 1;
+    split.value = item.up;
+    split.setAttribute("aria-label", (total ? Math.round(item.up * 100 / total) : 0) + "% up");
+    var net = form.querySelector(".net-score");
+    // As the template prints them: "%+d" and "%.3f".
+    if (net) { net.textContent = "net " + (item.net < 0 ? "" : "+") + item.net + " \u00b7 score " + item.score.toFixed(3); }
+    form.querySelectorAll("button[name=value]").forEach(function (b) {
+      var on = Number(b.value) === item.my_vote;
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+      b.classList.toggle("is-on", on);
+    });
+    var mine = form.querySelector(".my-vote");
+    if (mine) { mine.textContent = item.my_vote ? "You voted " + (item.my_vote > 0 ? "up" : "down") : ""; }
+    var rank = form.closest(".item").querySelector(".rank");
+    if (rank && item.rank) { rank.textContent = "#" + item.rank; }
+    refreshRanks(form, item.kind);
+    setStatus(form, false,
+      (item.my_vote ? "Your vote: " + (item.my_vote > 0 ? "up" : "down") + ". " : "Vote withdrawn. ") +
+      "Now +" + item.up + " / -" + item.down + (item.rank ? ", rank " + item.rank : "") + ".");
+  }
+
+  // A refusal (window closed, too many votes...) is shown, not only announced.
+  function showRefusal(form, errors) {
+    setStatus(form, true, (errors || ["Vote refused."])[0]);
+  }
+
+  // The status is a live region already in the page, so screen readers announce every change;
+  // it is visually hidden except while it holds a refusal.
+  function setStatus(form, refused, text) {
+    var status = form.querySelector(".vote-status");
+    status.textContent = text;
+    status.classList.toggle("visually-hidden", !refused);
+    status.classList.toggle("vote-refused", refused);
+  }
+
+  // form.submit() sends no button, so the clicked one's value rides in a hidden input; the form
+  // data is gathered as submit() is called, so the input can go at once.
+  function submitPlainly(form, button) {
+    var input = document.createElement("input");
+    input.type = "hidden"; input.name = button.name; input.value = button.value;
+    form.appendChild(input);
+    form.submit();
+    input.remove();
+  }
 
   // A vote moves the other items of its kind too: renumber every rank shown in the panel.
   function refreshRanks(form, kind) {
