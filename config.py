@@ -51,6 +51,10 @@ class Config:
     MAX_FORM_PARTS = 500
     WTF_CSRF_TIME_LIMIT = None
 
+    # The app's log (stderr; gunicorn's error log): INFO includes mail written to the log when
+    # MAIL_URL is unset, such as the verification links of `make run`.
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
     # Forum settings
     TOPICS_PER_PAGE = 30
     POSTS_PER_PAGE = 20

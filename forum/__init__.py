@@ -18,6 +18,8 @@ def create_app(test_config=None):
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Flask gives its logger ("forum") a handler but no level, so INFO from forum.* was dropped.
+    app.logger.setLevel(app.config["LOG_LEVEL"])
 
     from .extensions import csrf, db, limiter, login_manager
 
