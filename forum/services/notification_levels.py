@@ -7,9 +7,11 @@
 
 A member's effective level in a topic is the topic's own row, else the level they chose for the
 process whose category holds the topic, else normal. Starting a topic, replying, amending and
-being invited to a lab set a default level, which never overrides one the member chose.
+being invited to a lab set a default level, which never overrides one the member chose and never
+lowers what they hear (a topic row would shadow a higher level chosen for the process).
 """
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import permissions
 from ..db import write_transaction
@@ -19,7 +21,7 @@ from ..ids import as_id
 from ..models import (Process, ProcessNotificationLevel, Topic, TopicNotificationLevel,
                       utcnow)
 from ..models.notifications import LEVELS
-from ..upsert import insert_ignore, upsert
+from ..upsert import upsert
 
 
 def _process_id_for_topic(topic):
@@ -75,10 +77,29 @@ def members_at(topic, wanted):
     return {u: level for u, level in found.items() if level in wanted}
 
 
+# How much each level hears, for defaults, which only ever raise it. Muted is not on the scale:
+# it is always the member's choice, and a default leaves it alone.
+_HEARS = {"normal": 0, "tracking": 1, "watching": 2}
+
+
 def default_level(user_id, topic_id, level, reason):
-    """Set a level unless the member already has one for this topic (theirs wins)."""
-    db.session.execute(insert_ignore(TopicNotificationLevel, user_id=user_id, topic_id=topic_id,
-                                     level=level, reason=reason, updated_at=utcnow()))
+    """Start the member at `level` in the topic, unless that would override their choice or
+    lower what they hear: a row of their own for the topic wins, and so does a process level
+    that is muted or hears at least as much (a topic row would otherwise shadow it). One
+    statement: INSERT ... SELECT ... WHERE NOT EXISTS, ignoring a conflict."""
+    kept = ["muted"] + [name for name, hears in _HEARS.items() if hears >= _HEARS[level]]
+    by_process = (select(ProcessNotificationLevel.user_id)
+                  .join(Process, Process.id == ProcessNotificationLevel.process_id)
+                  .join(Topic, Topic.category_id == Process.category_id)
+                  .where(Topic.id == topic_id, ProcessNotificationLevel.user_id == user_id,
+                         ProcessNotificationLevel.level.in_(kept)))
+    row = select(literal(user_id), literal(topic_id), literal(level), literal(reason),
+                 literal(utcnow(), TopicNotificationLevel.updated_at.type)) \
+        .where(~by_process.exists())
+    # forum.upsert.insert_ignore takes VALUES only; this is its INSERT ... SELECT twin.
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(TopicNotificationLevel).from_select(
+        ["user_id", "topic_id", "level", "reason", "updated_at"], row).on_conflict_do_nothing())
 
 
 def _check_level(level):

@@ -22,6 +22,8 @@ Labs, ballots and moderation call `notify` with their kinds, for example
 Mail follows each member's choice per kind (services.mailing). Each member's unread count is
 kept on their user row, recounted from the rows after commit, so the bell costs no query.
 """
+import hashlib
+import hmac
 import html
 import re
 from dataclasses import dataclass
@@ -161,12 +163,11 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
         existing = _unread_batch(user_id, kind, batch_field, batch_of.id,
                                  KINDS[kind].respects_mute)
         if existing is not None:
-            merged = dict(existing.data)
-            for key in ("count", "up", "down"):
-                merged[key] = merged.get(key, 0) + data.get(key, 0)
-            merged["actor"] = actor.username if actor is not None else ""
-            existing.data = merged
-            existing.updated_at = utcnow()
+            merged = _add_to_batch(existing.data, _batch_tag(user_id, actor), data)
+            if merged != existing.data:  # a like given again after an unlike is no news
+                merged["actor"] = actor.username if actor is not None else ""
+                existing.data = merged
+                existing.updated_at = utcnow()
             return existing
     topic, post, proposal, amendment = _context(topic, post, proposal, amendment)
     if KINDS[kind].respects_mute and topic is not None \
@@ -178,6 +179,8 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
             "actor": actor.username if actor is not None else "",
             **({"item": amendment.kind} if amendment is not None else {}),
             **({"excerpt": _excerpt(post)} if post is not None else {}), **data}
+    if batch_field is not None:
+        data["seen"] = {_batch_tag(user_id, actor): _batch_side(data)}
     if kind == "lab_invitation" and topic is not None:
         levels.default_level(user_id, topic.id, "watching", "invited")
     ids = {"topic_id": topic.id if topic is not None else None,
@@ -205,6 +208,42 @@ def _unread_batch(user_id, kind, batch_field, batch_id, respects_mute):
     if respects_mute:
         stmt = stmt.where(~levels.is_muted(Notification.user_id, Notification.topic_id))
     return db.session.scalar(stmt.order_by(Notification.id.desc()).limit(1))
+
+
+# A batch counts each member once, as what they did last: liking again after taking a like back,
+# or turning a +1 into a -1, is no new like or vote. It knows whom it counted by a keyed tag,
+# not their id: the list's JSON carries `data`, and who voted which way is not shown, not even
+# to the item's author. It remembers at most BATCH_MEMORY members; past that, one it cannot
+# place counts again.
+BATCH_MEMORY = 100
+
+
+def _batch_tag(user_id, actor):
+    message = f"{user_id}:{actor.id if actor is not None else ''}".encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), message,
+                    hashlib.sha256).hexdigest()[:12]
+
+
+def _batch_side(event):
+    """1 for a like or an up vote, -1 for a down vote."""
+    return -1 if event.get("down") else 1
+
+
+def _add_to_batch(data, tag, event):
+    """A batch's data with one more event counted, as a new dict (so the JSON column saves)."""
+    data, seen = dict(data), dict(data.get("seen", {}))
+    side = _batch_side(event)
+    if tag not in seen:
+        for key in ("count", "up", "down"):
+            if key in event:
+                data[key] = data.get(key, 0) + event[key]
+        if len(seen) < BATCH_MEMORY:
+            seen[tag] = side
+    elif seen[tag] != side:  # a changed vote: the same voter, now on the other side
+        data["up"], data["down"] = data["up"] + side, data["down"] - side
+        seen[tag] = side
+    data["seen"] = seen
+    return data
 
 
 def _count_after_commit(user_id, mail_id=None):
@@ -301,14 +340,22 @@ def post_created(post):
 
 
 def post_edited(post, raw_before):
-    """Members newly quoted or mentioned by an edit hear of it; nobody hears twice."""
+    """Members newly quoted or mentioned by an edit hear of it; nobody hears twice. The text
+    before says who is new to this edit; the notifications say who already heard of the post
+    (replied to, or mentioned by an edit that was undone and done again)."""
     before = set(_quoted_authors(raw_before)) | set(_mentioned(raw_before, post.topic))
     candidates = {}
     for user_id in _quoted_authors(post.raw):
         candidates.setdefault(user_id, "quoted")
     for user_id in _mentioned(post.raw, post.topic):
         candidates.setdefault(user_id, "mentioned")
-    _send_post_notifications(post, {u: k for u, k in candidates.items() if u not in before})
+    candidates = {u: k for u, k in candidates.items() if u not in before and u != post.user_id}
+    if candidates:
+        heard = set(db.session.scalars(select(Notification.user_id).where(
+            Notification.post_id == post.id, Notification.kind.in_(POST_KINDS),
+            Notification.user_id.in_(candidates))))
+        candidates = {u: k for u, k in candidates.items() if u not in heard}
+    _send_post_notifications(post, candidates)
 
 
 def post_liked(post, liker):

@@ -83,6 +83,22 @@ def test_an_edit_notifies_only_the_newly_mentioned(make, people):
     assert kinds(people["dai"]) == ["mentioned"]
 
 
+def test_an_edit_never_tells_a_member_of_a_post_twice(make, people):
+    """Mentioning, unmentioning and mentioning again is one notification, not three."""
+    dylan, priya = make.user("dylan"), make.user("priya")
+    topic = make.topic(user=dylan)
+    reply = make.reply(topic, user=priya, raw="Good point.", reply_to=1)
+    posts.edit_post(priya, reply.id, "Good point, @dylan.")
+    posts.edit_post(priya, reply.id, "Good point.")
+    posts.edit_post(priya, reply.id, "Good point, @dylan.")
+    assert kinds(dylan) == ["replied"]
+    # cat, newly mentioned, still hears; once, however often the edits come and go.
+    posts.edit_post(priya, reply.id, "Good point, @dylan and @cat.")
+    posts.edit_post(priya, reply.id, "Good point.")
+    posts.edit_post(priya, reply.id, "Good point, @dylan and @cat.")
+    assert kinds(people["cat"]) == ["mentioned"]
+
+
 def test_likes_are_batched_while_unread(make, people):
     topic = make.topic(user=people["ann"])
     post = make.reply(topic, user=people["ben"])
@@ -94,6 +110,31 @@ def test_likes_are_batched_while_unread(make, people):
     notifications.mark_read(people["ben"])
     posts.like_post(people["ann"], post.id)
     assert [d["count"] for _, d in inbox(people["ben"])] == [2, 1]
+
+
+def test_a_like_taken_back_and_given_again_counts_once(make, people):
+    topic = make.topic(user=people["ann"])
+    post = make.reply(topic, user=people["ben"])
+    posts.like_post(people["cat"], post.id)
+    posts.like_post(people["dai"], post.id)
+    posts.unlike_post(people["dai"], post.id)
+    posts.like_post(people["dai"], post.id)
+    posts.unlike_post(people["cat"], post.id)
+    posts.like_post(people["cat"], post.id)
+    [(_, data)] = inbox(people["ben"])
+    assert data["count"] == 2 and data["actor"] == "dai"  # the last like that was news
+
+
+def test_a_batch_remembers_a_bounded_number_of_likers(make, people, monkeypatch):
+    """Past BATCH_MEMORY members a batch counts on without remembering who."""
+    monkeypatch.setattr(notifications, "BATCH_MEMORY", 2)
+    topic = make.topic(user=people["ann"])
+    post = make.reply(topic, user=people["ben"])
+    for name in ("ann", "cat", "dai", "ann", "cat"):
+        posts.unlike_post(people[name], post.id)
+        posts.like_post(people[name], post.id)
+    [(_, data)] = inbox(people["ben"])
+    assert data["count"] == 3 and len(data["seen"]) == 2
 
 
 def test_watching_a_topic_hears_every_post(make, people):
@@ -163,6 +204,36 @@ def test_votes_on_an_amendment_are_batched(make, people):
         Notification.user_id == people["ben"].id)).one()).startswith("3 new votes (+2 / -1)")
 
 
+def test_a_changed_vote_is_not_another_vote(make, people):
+    proposal = make.proposal(user=people["ann"])
+    item = make.amendment(proposal, user=people["ben"])
+    voting.cast_vote(people["cat"], item.id, 1)
+    voting.cast_vote(people["dai"], item.id, 1)
+    voting.cast_vote(people["cat"], item.id, -1)   # changed its mind
+    voting.cast_vote(people["cat"], item.id, 0)
+    voting.cast_vote(people["cat"], item.id, 1)    # and back, by way of no vote
+    voting.cast_vote(people["dai"], item.id, -1)
+    [(_, data)] = inbox(people["ben"])
+    assert (data["count"], data["up"], data["down"]) == (2, 1, 1)
+    # Once read, a change of vote is news again: one new vote.
+    notifications.mark_read(people["ben"])
+    voting.cast_vote(people["cat"], item.id, -1)
+    assert [(d["count"], d["up"], d["down"]) for _, d in inbox(people["ben"])] == \
+        [(2, 1, 1), (1, 0, 1)]
+
+
+def test_the_batch_shows_no_member_s_identity(make, people):
+    """The list's JSON carries the data: who voted stays hidden, even from the item's author."""
+    proposal = make.proposal(user=people["ann"])
+    item = make.amendment(proposal, user=people["ben"])
+    voting.cast_vote(people["cat"], item.id, 1)
+    voting.cast_vote(people["dai"], item.id, -1)
+    [(_, data)] = inbox(people["ben"])
+    tags = set(data["seen"])
+    assert len(tags) == 2
+    assert not tags & ({str(u.id) for u in people.values()} | set(people))
+
+
 @pytest.mark.parametrize("muted", ["the topic", "the process"])
 def test_muting_stops_an_unread_batch_from_counting_up(make, people, muted):
     proposal = make.proposal(user=people["ann"])
@@ -190,6 +261,34 @@ def test_watching_a_process_hears_of_new_proposals(make, people):
     # ... and, as if watching each of its threads, of posts in them.
     make.reply(proposal.topic, user=people["ben"])
     assert kinds(people["dai"]) == ["proposal_created", "posted"]
+
+
+def test_replying_keeps_a_process_watcher_watching(make, people):
+    """A default never lowers what a member hears: replying in a thread of a process they
+    watch leaves them watching it, not tracking."""
+    process = make.process()
+    proposal = make.proposal(process, user=people["ann"])
+    notification_levels.set_process_level(people["dai"], process.id, "watching")
+    make.reply(proposal.topic, user=people["dai"])
+    make.reply(proposal.topic, user=people["ben"])
+    assert kinds(people["dai"]) == ["posted"]
+    assert notification_levels.topic_level(people["dai"], proposal.topic) == \
+        ("watching", "default")
+
+
+def test_a_default_raises_a_lower_process_level_but_never_a_muted_one(make, people):
+    process = make.process()
+    proposal = make.proposal(process, user=people["ann"])
+    notification_levels.set_process_level(people["ben"], process.id, "normal")
+    notification_levels.set_process_level(people["cat"], process.id, "muted")
+    make.reply(proposal.topic, user=people["ben"])
+    make.reply(proposal.topic, user=people["cat"])
+    make.amendment(proposal, user=people["dai"])
+    assert notification_levels.topic_level(people["ben"], proposal.topic) == \
+        ("tracking", "replied")
+    assert notification_levels.topic_level(people["cat"], proposal.topic) == \
+        ("muted", "default")
+    assert kinds(people["ben"]) == ["amendment_proposed"] and kinds(people["cat"]) == []
 
 
 def test_muting_a_process_silences_its_threads_unless_a_topic_says_otherwise(make, people):
