@@ -22,8 +22,6 @@ Labs, ballots and moderation call `notify` with their kinds, for example
 Mail follows each member's choice per kind (services.mailing). Each member's unread count is
 kept on their user row, recounted from the rows after commit, so the bell costs no query.
 """
-import hashlib
-import hmac
 import html
 import re
 from dataclasses import dataclass
@@ -41,6 +39,7 @@ from ..ids import as_id
 from ..markup import mentioned_usernames
 from ..models import Notification, Post, ProcessNotificationLevel, Topic, User, utcnow
 from . import hooks
+from . import notification_batches as batches
 from . import notification_levels as levels
 
 MAX_MENTIONS = 20
@@ -94,7 +93,6 @@ KINDS = {k.name: k for k in (
          respects_mute=False),
 )}
 # One notification gathers these while it is unread, instead of one per event.
-BATCHED = {"liked": "post_id", "amendment_votes": "amendment_id"}
 # Most specific first: a member hears of a post once, as the first of these that applies.
 POST_KINDS = ("replied", "quoted", "mentioned", "posted")
 
@@ -155,15 +153,15 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
         raise ValueError(f"unknown notification kind {kind!r}; add it to KINDS")
     if actor is not None and actor.id == user_id:
         return None
-    batch_field = BATCHED.get(kind)
+    batch_field = batches.BATCHED.get(kind)
     if batch_field is not None:
         # Before anything else: most events of a batched kind (votes, likes) only add to the
         # unread notification the member already has.
         batch_of = {"post_id": post, "amendment_id": amendment}[batch_field]
-        existing = _unread_batch(user_id, kind, batch_field, batch_of.id,
+        existing = batches.unread_batch(user_id, kind, batch_field, batch_of.id,
                                  KINDS[kind].respects_mute)
         if existing is not None:
-            merged = _add_to_batch(existing.data, _batch_tag(user_id, actor), data)
+            merged = batches.add(existing.data, batches.tag(user_id, actor), data)
             if merged != existing.data:  # a like given again after an unlike is no news
                 merged["actor"] = actor.username if actor is not None else ""
                 existing.data = merged
@@ -180,7 +178,7 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
             **({"item": amendment.kind} if amendment is not None else {}),
             **({"excerpt": _excerpt(post)} if post is not None else {}), **data}
     if batch_field is not None:
-        data["seen"] = {_batch_tag(user_id, actor): _batch_side(data)}
+        data["seen"] = batches.first_seen(user_id, actor, data)
     if kind == "lab_invitation" and topic is not None:
         levels.default_level(user_id, topic.id, "watching", "invited")
     ids = {"topic_id": topic.id if topic is not None else None,
@@ -197,53 +195,6 @@ def notify(user_id, kind, *, actor=None, topic=None, post=None, proposal=None, a
     mailing.route(notification)
     _count_after_commit(user_id)
     return notification
-
-
-def _unread_batch(user_id, kind, batch_field, batch_id, respects_mute):
-    """The member's unread notification this event adds to; none once they muted its topic
-    (the event then goes the whole way, and is silenced there)."""
-    stmt = select(Notification).where(
-        Notification.user_id == user_id, Notification.kind == kind,
-        getattr(Notification, batch_field) == batch_id, Notification.read_at.is_(None))
-    if respects_mute:
-        stmt = stmt.where(~levels.is_muted(Notification.user_id, Notification.topic_id))
-    return db.session.scalar(stmt.order_by(Notification.id.desc()).limit(1))
-
-
-# A batch counts each member once, as what they did last: liking again after taking a like back,
-# or turning a +1 into a -1, is no new like or vote. It knows whom it counted by a keyed tag,
-# not their id: the list's JSON carries `data`, and who voted which way is not shown, not even
-# to the item's author. It remembers at most BATCH_MEMORY members; past that, one it cannot
-# place counts again.
-BATCH_MEMORY = 100
-
-
-def _batch_tag(user_id, actor):
-    message = f"{user_id}:{actor.id if actor is not None else ''}".encode()
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), message,
-                    hashlib.sha256).hexdigest()[:12]
-
-
-def _batch_side(event):
-    """1 for a like or an up vote, -1 for a down vote."""
-    return -1 if event.get("down") else 1
-
-
-def _add_to_batch(data, tag, event):
-    """A batch's data with one more event counted, as a new dict (so the JSON column saves)."""
-    data, seen = dict(data), dict(data.get("seen", {}))
-    side = _batch_side(event)
-    if tag not in seen:
-        for key in ("count", "up", "down"):
-            if key in event:
-                data[key] = data.get(key, 0) + event[key]
-        if len(seen) < BATCH_MEMORY:
-            seen[tag] = side
-    elif seen[tag] != side:  # a changed vote: the same voter, now on the other side
-        data["up"], data["down"] = data["up"] + side, data["down"] - side
-        seen[tag] = side
-    data["seen"] = seen
-    return data
 
 
 def _count_after_commit(user_id, mail_id=None):

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from forum.db import write_transaction
 from forum.extensions import db
 from forum.models import Notification, TopicNotificationLevel, User
-from forum.services import (amendments, deliberation, notification_levels, notifications, posts,
-                            voting)
+from forum.services import (amendments, deliberation, notification_batches, notification_levels,
+                            notifications, posts, voting)
 from tests.conftest import login
 
 
@@ -127,7 +127,7 @@ def test_a_like_taken_back_and_given_again_counts_once(make, people):
 
 def test_a_batch_remembers_a_bounded_number_of_likers(make, people, monkeypatch):
     """Past BATCH_MEMORY members a batch counts on without remembering who."""
-    monkeypatch.setattr(notifications, "BATCH_MEMORY", 2)
+    monkeypatch.setattr(notification_batches, "BATCH_MEMORY", 2)
     topic = make.topic(user=people["ann"])
     post = make.reply(topic, user=people["ben"])
     for name in ("ann", "cat", "dai", "ann", "cat"):

@@ -1,0 +1,66 @@
+"""Batched notifications: many likes of a post, or votes on an amendment, make one unread
+notification whose count grows ("5 likes on your post") until the member reads it."""
+import hashlib
+import hmac
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Notification
+from . import notification_levels as levels
+
+# The kinds that gather into one unread notification, by the row they gather on.
+BATCHED = {"liked": "post_id", "amendment_votes": "amendment_id"}
+
+
+def unread_batch(user_id, kind, batch_field, batch_id, respects_mute):
+    """The member's unread notification this event adds to; none once they muted its topic
+    (the event then goes the whole way, and is silenced there)."""
+    stmt = select(Notification).where(
+        Notification.user_id == user_id, Notification.kind == kind,
+        getattr(Notification, batch_field) == batch_id, Notification.read_at.is_(None))
+    if respects_mute:
+        stmt = stmt.where(~levels.is_muted(Notification.user_id, Notification.topic_id))
+    return db.session.scalar(stmt.order_by(Notification.id.desc()).limit(1))
+
+
+# A batch counts each member once, as what they did last: liking again after taking a like back,
+# or turning a +1 into a -1, is no new like or vote. It knows whom it counted by a keyed tag,
+# not their id: the list's JSON carries `data`, and who voted which way is not shown, not even
+# to the item's author. It remembers at most BATCH_MEMORY members; past that, one it cannot
+# place counts again.
+BATCH_MEMORY = 100
+
+
+def tag(user_id, actor):
+    message = f"{user_id}:{actor.id if actor is not None else ''}".encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), message,
+                    hashlib.sha256).hexdigest()[:12]
+
+
+def _side(event):
+    """1 for a like or an up vote, -1 for a down vote."""
+    return -1 if event.get("down") else 1
+
+
+def first_seen(user_id, actor, event):
+    """The `seen` of a new batch: its first member."""
+    return {tag(user_id, actor): _side(event)}
+
+
+def add(data, tag, event):
+    """A batch's data with one more event counted, as a new dict (so the JSON column saves)."""
+    data, seen = dict(data), dict(data.get("seen", {}))
+    side = _side(event)
+    if tag not in seen:
+        for key in ("count", "up", "down"):
+            if key in event:
+                data[key] = data.get(key, 0) + event[key]
+        if len(seen) < BATCH_MEMORY:
+            seen[tag] = side
+    elif seen[tag] != side:  # a changed vote: the same voter, now on the other side
+        data["up"], data["down"] = data["up"] + side, data["down"] - side
+        seen[tag] = side
+    data["seen"] = seen
+    return data
