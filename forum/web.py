@@ -37,8 +37,12 @@ def kept_text():
     """[(label, text)] of the long-text fields the request posted, for an error page."""
     if request.method != "POST" or request.is_json:
         return []
-    return [(label, request.form[name]) for name, label in KEPT_FIELDS.items()
-            if request.form.get(name, "").strip()]
+    try:
+        form = request.form
+    except HTTPException:  # the body itself was refused: too large, say
+        return []
+    return [(label, form[name]) for name, label in KEPT_FIELDS.items()
+            if form.get(name, "").strip()]
 
 
 def error_page(errors, status):
