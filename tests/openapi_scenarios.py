@@ -49,7 +49,9 @@ def scenario_topic(api, client, make):
     data = api.call("GET", f"/t/{topic.id}.json", 200)
     assert len(data["post_stream"]["posts"]) == 4
     api.call("GET", f"/t/{topic.slug}/{topic.id}.json?page=1", 200)
+    assert api.call("GET", f"/t/{topic.id}/3.json", 200)["id"] == topic.id
     api.call("GET", "/t/99999.json", 404)
+    api.call("GET", "/t/99999/2.json", 404)
     login(client, make.user())
     api.call("GET", f"/t/{topic.id}.json", 200)
 

@@ -24,7 +24,8 @@ REASON_MAX = 500
 def slugify(text):
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].strip("-")
-    return slug or "topic"
+    # A number alone would read as an id in /t/{id}/{post_number}.
+    return f"topic-{slug}" if slug.isdigit() else slug or "topic"
 
 
 def _check_title(title, errors):

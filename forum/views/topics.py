@@ -7,7 +7,7 @@ from .. import permissions, queries, ratelimits, serializers
 from ..errors import ServiceError
 from ..extensions import db
 from ..markup import cook
-from ..models import Category, Post
+from ..models import Category, Post, Topic
 from ..services import posts as post_service
 from ..web import sign_in_first
 from . import page_arg, params
@@ -208,11 +208,31 @@ def show_by_id(topic_id):
     return redirect(url_for("topics.show", slug=topic.slug, topic_id=topic.id))
 
 
+@bp.route("/t/<int:topic_id>/<int:post_number>", defaults={"fmt": "html"})
+@bp.route("/t/<int:topic_id>/<int:post_number>.json", defaults={"fmt": "json"},
+          endpoint="show_by_id_post_json")
+def show_by_id_post(topic_id, post_number, fmt):
+    """Discourse's short permalink /t/{id}/{post_number}. Werkzeug prefers it to
+    /t/{slug}/{id} for two numbers, so a topic whose slug is a number (slugify no longer makes
+    one) is looked for first."""
+    by_slug = db.session.get(Topic, post_number)
+    if by_slug is not None and by_slug.slug == str(topic_id):
+        return show(by_slug.slug, by_slug.id, fmt)
+    topic = post_service.get_topic(topic_id)
+    if fmt == "json":
+        return _topic_page(topic, _page_of(post_number), "json")
+    return redirect(url_for("topics.show_post", slug=topic.slug, topic_id=topic.id,
+                            post_number=post_number))
+
+
+def _page_of(post_number):
+    return (max(post_number, 1) - 1) // 20 + 1
+
+
 @bp.route("/t/<slug>/<int:topic_id>/<int:post_number>")
 def show_post(slug, topic_id, post_number):
     topic = post_service.get_topic(topic_id)
-    page = (max(post_number, 1) - 1) // 20 + 1
-    return _topic_page(topic, page, "html", target_post_number=post_number)
+    return _topic_page(topic, _page_of(post_number), "html", target_post_number=post_number)
 
 
 @bp.route("/t/<int:topic_id>/reply", methods=["POST"])

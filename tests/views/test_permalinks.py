@@ -1,0 +1,49 @@
+"""Topic and post permalinks, with Discourse's short forms: /t/{id}, /t/{id}/{post_number}."""
+from sqlalchemy import update
+
+from forum.extensions import db
+from forum.models import Topic
+from tests.openapi_check import assert_documented
+
+
+def grown(make, replies=25):
+    topic = make.topic(title="Bus routes for the valleys")
+    for n in range(replies):
+        make.reply(topic, raw=f"Reply number {n + 2} about buses.")
+    return topic
+
+
+def test_the_short_forms_lead_to_the_topic_they_name(client, make):
+    topic = grown(make)
+    make.topic(title="Another topic whose id is small")  # an id a post number may look like
+    assert client.get(f"/t/{topic.id}").headers["Location"] == f"/t/{topic.slug}/{topic.id}"
+    short = client.get(f"/t/{topic.id}/22")
+    assert short.status_code == 302
+    assert short.headers["Location"] == f"/t/{topic.slug}/{topic.id}/22"
+    page = client.get(short.headers["Location"]).get_data(as_text=True)
+    assert 'id="post-22"' in page and "is-target" in page and "Reply number 22" in page
+    assert client.get(f"/t/{topic.id + 100}/2").status_code == 404
+
+
+def test_the_short_form_in_json_gives_the_page_holding_the_post(client, make):
+    topic = grown(make)
+    response = client.get(f"/t/{topic.id}/22.json")
+    assert_documented(response, "GET", f"/t/{topic.id}/22.json")
+    data = response.get_json()
+    assert data["id"] == topic.id
+    assert 22 in [p["post_number"] for p in data["post_stream"]["posts"]]
+
+
+def test_a_wrong_slug_is_put_right_and_a_number_is_never_a_slug(client, make):
+    topic = grown(make, replies=0)
+    moved = client.get(f"/t/old-title/{topic.id}")
+    assert moved.status_code == 301 and moved.headers["Location"] == f"/t/{topic.slug}/{topic.id}"
+    assert make.topic(title="20271").slug == "topic-20271"
+
+
+def test_a_topic_whose_slug_is_a_number_is_still_found_by_it(client, make):
+    topic = grown(make, replies=0)
+    db.session.execute(update(Topic).where(Topic.id == topic.id).values(slug="2027"))
+    db.session.commit()
+    page = client.get(f"/t/2027/{topic.id}")
+    assert page.status_code == 200 and "Bus routes for the valleys" in page.get_data(as_text=True)
