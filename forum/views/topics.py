@@ -36,9 +36,13 @@ def _list_response(list_filter, fmt, category=None):
     if list_filter == "top":
         values["period"] = period
     more = url_for(endpoint, page=page.page + 1, **values) if page.has_next else None
+    # Offered only to those who may: in a category, by its rule of who starts topics.
+    can_create = bool(permissions.can_create_topic(current_user, category)
+                      if category is not None else permissions.can_participate(current_user))
     if fmt == "json":
-        return jsonify(serializers.topic_list(page, more, current_user.is_authenticated))
+        return jsonify(serializers.topic_list(page, more, can_create))
     return render_template("topic_list.html", page=page, list_filter=list_filter,
+                           can_create=can_create,
                            category=category, period=period, more_url=more,
                            prev_url=url_for(endpoint, page=page.page - 1, **values)
                            if page.has_prev else None,

@@ -23,3 +23,25 @@ def test_topic_page_shows_posts_and_composer(client, make):
     assert "Buses for everyone in the valleys" in page
     assert "<strong>buses</strong>" in page
     assert 'id="composer"' in page
+
+
+def test_new_topic_is_offered_only_where_the_member_may_start_one(client, make):
+    open_to_all = make.category("Open to all")
+    admins_only = make.category("Admin notes", topic_creators="admins")
+    member = make.user()
+    login(client, member)
+
+    def offered(category):
+        url = f"/c/{category.slug}/{category.id}"
+        page = client.get(url).get_data(as_text=True)
+        flag = client.get(url + ".json").get_json()["topic_list"]["can_create_topic"]
+        assert (f'href="/new-topic?category={category.id}"' in page) == flag
+        return flag
+
+    assert offered(open_to_all) and not offered(admins_only)
+    client.post("/logout")
+    login(client, make.user(role="admin"))
+    assert offered(admins_only)
+    client.post("/logout")
+    login(client, make.user(verified=False))
+    assert not offered(open_to_all)
