@@ -6,7 +6,7 @@ from flask import (Blueprint, current_app, flash, jsonify, redirect, render_temp
 from flask_login import current_user, login_user, logout_user
 
 from .. import ratelimits
-from ..errors import ServiceError
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import db, limiter
 from ..models import Group
 from ..services import accounts, sessions
@@ -142,12 +142,18 @@ def resend_verification():
 @bp.route("/password-reset", methods=["GET", "POST"])
 @ratelimits.password_reset
 def request_reset():
-    sent = False
+    sent, errors, status = False, {}, 200
     email = _text(params(), "email")
     if request.method == "POST":
-        accounts.request_password_reset(email)
-        sent = True
-    return render_template("auth/request_reset.html", sent=sent, email=email)
+        try:
+            # Whether the address has an account is never said; whether it is one, is.
+            accounts.normalise_email(email)
+            accounts.request_password_reset(email)
+            sent = True
+        except ValidationFailed as exc:
+            errors, status = exc.field_errors or {"email": exc.errors}, exc.status
+    return render_template("auth/request_reset.html", sent=sent, email=email,
+                           errors=errors), status
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])

@@ -414,3 +414,16 @@ def test_the_settings_page_needs_a_member(client):
     response = client.get("/my/settings")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=/my/settings")
+
+
+def test_a_reset_asks_for_an_address_it_can_use(client, make, mailbox):
+    for typed in ("", "   ", "not an address"):
+        response = client.post("/password-reset", data={"email": typed})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and "we have sent it a link" not in page
+        assert 'id="email-errors"' in page and 'aria-describedby="email-errors"' in page
+    # An address with no account is answered as one with an account: nothing is given away.
+    unknown = client.post("/password-reset", data={"email": "nobody@example.org"})
+    assert unknown.status_code == 200 and "we have sent it a link" in unknown.get_data(
+        as_text=True)
+    assert mailbox.messages == []

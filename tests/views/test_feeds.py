@@ -77,3 +77,22 @@ def test_a_proposal_feed_lists_its_amendments_but_not_withdrawn_ones(client, mak
     # The cooked HTML, escaped once in the XML: the member's "<of>" stays text.
     assert "Rents capped at a quarter &lt;of&gt; income." in content
     assert client.get("/proposals/9999/amendments.atom").status_code == 404
+
+
+def test_each_feed_is_announced_by_the_page_it_follows(client, make):
+    import re
+
+    proposal = make.proposal()
+    category = make.category()
+    pages = {"/latest": "/latest.atom",
+             f"/c/{category.slug}/{category.id}": f"/c/{category.slug}/{category.id}.atom",
+             f"/processes/{proposal.process_id}":
+                 f"/processes/{proposal.process_id}/proposals.atom",
+             f"/proposals/{proposal.id}": f"/proposals/{proposal.id}/amendments.atom"}
+    for page, feed in pages.items():
+        html = client.get(page).get_data(as_text=True)
+        announced = re.findall(
+            r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" href="([^"]+)">',
+            html)
+        assert announced == [feed], page
+        parse(client.get(feed))

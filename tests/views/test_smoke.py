@@ -45,3 +45,23 @@ def test_new_topic_is_offered_only_where_the_member_may_start_one(client, make):
     client.post("/logout")
     login(client, make.user(verified=False))
     assert not offered(open_to_all)
+
+
+def test_a_refused_reply_points_its_field_at_the_message(client, make):
+    topic = make.topic()
+    login(client, make.user())
+    page = client.post(f"/t/{topic.id}/reply", data={"raw": "  "}).get_data(as_text=True)
+    assert 'aria-describedby="raw-errors"' in page and 'id="raw-errors"' in page
+
+
+def test_a_withdrawn_post_offers_no_history_it_cannot_show(client, make):
+    from forum.services import posts
+
+    topic = make.topic()
+    author = make.user()
+    reply = make.reply(topic, user=author, raw="First thoughts on this.")
+    posts.edit_post(author, reply.id, "Second thoughts on this.", reason="Clearer")
+    url = f"/t/{topic.slug}/{topic.id}"
+    assert f'href="/posts/{reply.id}/revisions"' in client.get(url).get_data(as_text=True)
+    posts.delete_post(author, reply.id)
+    assert f'href="/posts/{reply.id}/revisions"' not in client.get(url).get_data(as_text=True)
