@@ -322,6 +322,9 @@ def can_withdraw_proposal(user, proposal):
     if proposal.status != "open":
         return deny(f"This proposal is {proposal.status.replace('_', ' ')}: "
                     "only open proposals can be withdrawn.")
+    if not window_open(proposal):
+        # What goes to the lab is settled when the window closes, not when the cycle moves on.
+        return deny("The amendment window has closed: the proposal goes on to its lab.")
     return ALLOW
 
 
@@ -356,6 +359,8 @@ def can_withdraw_amendment(user, item):
     if item.status != "open":
         return deny(f"This {item.kind} is {item.status.replace('_', ' ')}: "
                     "only open items can be withdrawn.")
+    if not window_open(item.proposal):
+        return deny(_window_reason(item.proposal))
     return ALLOW
 
 

@@ -210,3 +210,20 @@ def test_unverified_silenced_and_ineligible_read_only(make):
     db.session.commit()
     with pytest.raises(PermissionDenied, match="silenced"):
         deliberation.support_proposal(silenced, proposal.id)
+
+
+def test_nothing_is_withdrawn_once_the_window_has_closed(make):
+    """What goes to the lab is settled by the deadline, even before `flask forum advance`
+    moves the proposal on."""
+    proposal = make.proposal()
+    item = make.amendment(proposal)
+    process = db.session.get(Proposal, proposal.id).process
+    process.amendments_close_at = utcnow() - timedelta(seconds=1)
+    process.proposals_close_at = process.amendments_close_at - timedelta(days=1)
+    db.session.commit()
+    with pytest.raises(PermissionDenied, match="window has closed"):
+        amendments.withdraw_item(item.user, item.id)
+    with pytest.raises(PermissionDenied, match="window has closed"):
+        deliberation.withdraw_proposal(proposal.user, proposal.id)
+    assert db.session.get(Amendment, item.id).status == "open"
+    assert db.session.get(Proposal, proposal.id).status == "open"
