@@ -42,7 +42,9 @@ def create_app(test_config=None):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     limiter.init_app(app)
 
-    from . import models  # noqa: F401  (registers the tables)
+    from . import markup, mentions, models  # noqa: F401  (models registers the tables)
+
+    markup.set_member_lookup(mentions.member_usernames)
     from .db import configure_sqlite
 
     with app.app_context():

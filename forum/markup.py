@@ -38,6 +38,9 @@ def _machinery():
 
     class MentionProcessor(InlineProcessor):
         def handleMatch(self, m, data):
+            known = getattr(self.md, "known_mentions", None)
+            if known is not None and m.group(1).lower() not in known:
+                return None, None, None  # no member of that name: the text stays text
             el = etree.Element("a")
             el.set("href", f"/u/{m.group(1).lower()}")
             el.set("class", "mention")
@@ -115,11 +118,23 @@ def sanitise(html):
     )
 
 
+_member_lookup = None
+
+
+def set_member_lookup(lookup):
+    """`lookup(names)` says which of these lower-case usernames are members (None: unknown).
+    The app sets it, so that an @name links to a profile only where there is one."""
+    global _member_lookup
+    _member_lookup = lookup
+
+
 def cook(raw):
     """Render member Markdown to sanitised HTML."""
     md = _machinery()[3]()
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
+    names = mentioned_usernames(raw) if _member_lookup is not None else []
+    md.known_mentions = _member_lookup(names) if names else None
     return sanitise(md.convert(raw or ""))
 
 

@@ -36,3 +36,12 @@ def test_tables_and_mentions():
     assert table.startswith("<table>") and '<td align="right">2</td>' in table
     assert cook("Thanks @Ann_B.") == (
         '<p>Thanks <a class="mention" href="/u/ann_b" rel="nofollow ugc noopener">@Ann_B</a>.</p>')
+
+
+def test_only_members_names_become_links(make):
+    """Within the app, an @name links to a profile only where there is one."""
+    make.user("ann_b")
+    cooked = cook("Thanks @Ann_B and @nobodyhere, see `@ann_b`.")
+    assert '<a class="mention" href="/u/ann_b" rel="nofollow ugc noopener">@Ann_B</a>' in cooked
+    assert "@nobodyhere" in cooked and "/u/nobodyhere" not in cooked
+    assert "<code>@ann_b</code>" in cooked
