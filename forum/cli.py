@@ -8,7 +8,7 @@ from .db import write_transaction
 from .errors import ServiceError
 from .extensions import db
 from .markup import COOK_VERSION, cook
-from .paragraphs import split
+from .paragraphs import cook_blocks, split
 
 forum_cli = AppGroup("forum", help="Forum maintenance commands.")
 
@@ -52,7 +52,7 @@ def recook(everything):
         Post: lambda row: setattr(row, "cooked", cook(row.raw)),
         User: lambda row: setattr(row, "bio_cooked", cook(row.bio_raw)),
         ProposalVersion: lambda row: setattr(row, "paragraphs_cooked",
-                                             [cook(block) for block in split(row.body)]),
+                                             cook_blocks(split(row.body), cook)),
         Amendment: amendment,
     }
     count = 0

@@ -22,15 +22,12 @@ def word_diff(before, after):
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^ {0,3}([-*+]|\d{1,9}[.)])\s")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+_RULE = re.compile(r"^ {0,3}([-*_])( *\1){2,} *$")
+_INDENTED = re.compile(r"^( {4}|\t)")
 
 
-def split(markdown):
-    """Split Markdown into its top-level blocks: the numbered paragraphs of a proposal.
-
-    Blocks are separated by blank lines; a fenced code block is one block whatever it holds,
-    a list (items and their indented continuations, across blank lines) is one block, and an
-    ATX heading stands alone even without a blank line after it.
-    """
+def _blocks(markdown):
+    """(blocks, whether a code fence was left open at the end)."""
     lines = (markdown or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     blocks, current = [], []
     fence = None
@@ -43,6 +40,13 @@ def split(markdown):
             blocks.append(text.rstrip())
         current, in_list = [], False
 
+    def next_text(i):
+        """The index of the next line with text after line i (or len(lines))."""
+        j = i + 1
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        return j
+
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -51,7 +55,8 @@ def split(markdown):
             if line.strip().startswith(fence) and set(line.strip()) == {fence[0]} \
                     and len(line.strip()) >= len(fence):
                 fence = None
-                flush()
+                if not in_list:  # a fence inside a list item leaves the list going on
+                    flush()
             i += 1
             continue
         match = _FENCE.match(line)
@@ -63,19 +68,26 @@ def split(markdown):
             i += 1
             continue
         if not line.strip():
-            if in_list:
-                # A list goes on past a blank line if the next text is an item or indented.
-                j = i + 1
-                while j < len(lines) and not lines[j].strip():
-                    j += 1
-                if j < len(lines) and (_LIST_ITEM.match(lines[j]) or lines[j].startswith(("  ", "\t"))):
-                    current.extend(lines[i:j])
-                    i = j
-                    continue
+            j = next_text(i)
+            # A list goes on past a blank line if the next text is an item or indented; an
+            # indented code block goes on if the next text is indented too.
+            if j < len(lines) and (
+                    (in_list and not _RULE.match(lines[j])
+                     and (_LIST_ITEM.match(lines[j]) or lines[j].startswith(("  ", "\t"))))
+                    or (current and all(_INDENTED.match(c) or not c.strip() for c in current)
+                        and _INDENTED.match(lines[j]))):
+                current.extend(lines[i:j])
+                i = j
+                continue
             flush()
             i += 1
             continue
-        if _HEADING.match(line) and not in_list:
+        rule = _RULE.match(line)
+        if (_HEADING.match(line) and not in_list) or (
+                rule and not _INDENTED.match(line)
+                # Under a line of text, a row of dashes underlines it as a heading.
+                and not (rule.group(1) == "-" and current and not in_list)):
+            # A heading or a rule stands alone, even without blank lines around it.
             flush()
             current.append(line)
             flush()
@@ -86,7 +98,39 @@ def split(markdown):
         current.append(line)
         i += 1
     flush()
-    return blocks
+    return blocks, fence is not None
+
+
+def split(markdown):
+    """Split Markdown into its top-level blocks: the numbered paragraphs of a proposal.
+
+    Blocks are separated by blank lines; a fenced code block is one block whatever it holds,
+    a list (items and their indented continuations, across blank lines, fenced code in its
+    items included) is one block, so is an indented code block across blank lines, and an ATX
+    heading or a thematic break stands alone even without blank lines around it.
+    """
+    return _blocks(markdown)[0]
+
+
+def unclosed_fence(markdown):
+    """Whether the text opens a code fence it never closes (which would swallow every
+    paragraph after it)."""
+    return _blocks(markdown)[1]
+
+
+UNCLOSED_FENCE = ("A code block opened with ``` (or ~~~) is not closed: close it with the same "
+                  "marks on a line of their own.")
+
+
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*\S.*$")
+
+
+def cook_blocks(blocks, cook):
+    """Each block cooked on its own, as the page numbers them, but with the reference-link
+    definitions of the whole text ("[1]: https://..."), which may stand in another block."""
+    definitions = "\n".join(line for block in blocks for line in block.split("\n")
+                            if _DEFINITION.match(line))
+    return [cook(f"{block}\n\n{definitions}" if definitions else block) for block in blocks]
 
 
 def join(blocks):

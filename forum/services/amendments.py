@@ -12,7 +12,8 @@ from ..extensions import db
 from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import Amendment, Proposal, Topic, utcnow
-from ..paragraphs import check_range, join, normalise, replace_range, split, word_diff
+from ..paragraphs import (UNCLOSED_FENCE, check_range, join, normalise, replace_range, split,
+                          unclosed_fence, word_diff)
 from ..texts import as_text
 from .. import search
 from . import audit, notifications
@@ -65,6 +66,8 @@ def check_item(proposal, kind, start, end, text, rationale):
     else:
         if len(text) > TEXT_MAX:
             errors["text"] = [f"The new text is at most {TEXT_MAX:,} characters."]
+        elif unclosed_fence(text):
+            errors["text"] = [UNCLOSED_FENCE]
         if not RATIONALE_MIN <= len(rationale) <= RATIONALE_MAX:
             errors["rationale"] = [f"Explain why in {RATIONALE_MIN} to {RATIONALE_MAX:,} "
                                    "characters."]

@@ -13,7 +13,7 @@ from ..markup import COOK_VERSION, cook
 from ..models import (Ballot, Category, Process, Proposal, ProposalSupport, ProposalVersion, Section,
                       utcnow)
 from ..models.deliberation import PROCESS_KINDS, SCOPES
-from ..paragraphs import join, split
+from ..paragraphs import UNCLOSED_FENCE, cook_blocks, join, split, unclosed_fence
 from ..texts import as_text
 from ..upsert import insert_ignore
 from .. import search
@@ -112,7 +112,7 @@ def _free_category_slug(title):
 def version_fields(body):
     blocks = split(body)
     text = join(blocks)
-    return {"body": text, "paragraphs_cooked": [cook(b) for b in blocks],
+    return {"body": text, "paragraphs_cooked": cook_blocks(blocks, cook),
             "sha256": hashlib.sha256(text.encode()).hexdigest(), "cook_version": COOK_VERSION}
 
 
@@ -134,6 +134,8 @@ def create_proposal(user, process_id, title, summary, body, section_id=None):
         errors["body"] = [f"The text is at most {BODY_MAX:,} characters."]
     elif len(blocks) > PARAGRAPHS_MAX:
         errors["body"] = [f"The text has at most {PARAGRAPHS_MAX} paragraphs."]
+    elif unclosed_fence(body):
+        errors["body"] = [UNCLOSED_FENCE]
     section = None
     if section_id not in (None, ""):
         section = db.session.get(Section, as_id(section_id)) if as_id(section_id) else None

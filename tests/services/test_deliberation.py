@@ -122,6 +122,7 @@ def test_amendment_validation(make):
     assert "To insert" in refused("text", start=3, end=2, text="")
     assert "Explain why" in refused("rationale", rationale="")
     assert "characters" in refused("text", text="x" * 20001)
+    assert "not closed" in refused("text", text="New text.\n\n```\ncode that never ends")
     assert "Choose amendment" in refused("kind", kind="opinion")
     assert "a gap" in refused("start", kind="clarification", start=3, end=2,
                               text="What does this mean exactly?")

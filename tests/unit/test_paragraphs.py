@@ -83,3 +83,37 @@ def test_word_diff_marks_insertions_and_deletions():
     assert ("+", "quarter of income") in diff
     assert "".join(t for op, t in diff if op != "+") == "rent capped at a third"
     assert "".join(t for op, t in diff if op != "-") == "rent capped at a quarter of income"
+
+
+def test_a_fence_inside_a_list_item_keeps_the_list_one_paragraph():
+    text = "- first\n\n  ```\n  code here\n  ```\n\n- second\n\nAfter."
+    assert split(text) == ["- first\n\n  ```\n  code here\n  ```\n\n- second", "After."]
+
+
+def test_a_rule_stands_alone_even_after_a_list():
+    assert split("- one\n- two\n\n* * *\n\nNext.") == ["- one\n- two", "* * *", "Next."]
+    assert split("Text above\n---\n") == ["Text above\n---"]  # a setext heading, not a rule
+    assert split("Some text.\n\n***\nMore text.") == ["Some text.", "***", "More text."]
+
+
+def test_an_indented_code_block_keeps_its_blank_lines():
+    text = "Intro.\n\n    line one\n\n    line two\n\nOutro."
+    assert split(text) == ["Intro.", "    line one\n\n    line two", "Outro."]
+
+
+def test_an_unclosed_fence_is_noticed():
+    from forum.paragraphs import unclosed_fence
+
+    assert unclosed_fence("Text\n\n```\ncode")
+    assert not unclosed_fence("Text\n\n```\ncode\n```")
+    assert not unclosed_fence("- item\n\n  ```\n  code\n  ```")
+
+
+def test_reference_links_work_in_every_paragraph():
+    from forum.markup import cook
+    from forum.paragraphs import cook_blocks
+
+    blocks = split("See [the report][1].\n\nAnd [again][1].\n\n[1]: https://example.org/r")
+    first, second, _ = cook_blocks(blocks, cook)
+    assert '<a href="https://example.org/r" rel="nofollow ugc noopener">the report</a>' in first
+    assert 'href="https://example.org/r"' in second
