@@ -311,6 +311,9 @@ def paragraph_counts(proposal, paragraph_count):
     return counts
 
 
+PROPOSAL_SORTS = ("supports", "activity", "newest")
+
+
 def proposal_list(viewer, process=None, status=None, scope=None, sort="supports", page=1,
                   per_page=30):
     from .models import Process, Proposal

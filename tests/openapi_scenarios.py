@@ -198,6 +198,9 @@ def scenario_deliberation(api, client, make):
     api.call("GET", "/processes/99999.json", 404)
     api.call("GET", f"/proposals.json?process_id={process.id}&status=open&scope=uk", 200)
     api.call("GET", "/proposals.json?process_id=99999", 404)
+    refused = api.call("GET", "/proposals.json?status=opne&sort=best&process_id=x", 422)
+    assert len(refused["errors"]) == 3 and "Choose one of: supports" in " ".join(
+        refused["errors"])
     data = api.call("GET", f"/proposals/{proposal.id}.json", 200)
     assert data["proposal"]["paragraphs"][0]["number"] == 1
     api.call("GET", "/proposals/99999.json", 404)

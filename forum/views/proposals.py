@@ -3,8 +3,10 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from .. import permissions, queries, ratelimits, serializers
-from ..errors import PermissionDenied
+from ..errors import PermissionDenied, ValidationFailed
 from ..ids import as_id
+from ..models.deliberation import PROPOSAL_STATUSES, SCOPES
+from ..queries import PROPOSAL_SORTS
 from ..paragraphs import split
 from ..services import deliberation
 from ..services.voting import my_votes
@@ -40,6 +42,14 @@ def panel(proposal, per_page=20):
 @bp.route("/proposals.json")
 def index_json():
     data = request.args
+    refused = {name: [f"Choose one of: {', '.join(allowed)}."]
+               for name, allowed in (("status", PROPOSAL_STATUSES), ("scope", SCOPES),
+                                     ("sort", PROPOSAL_SORTS))
+               if data.get(name) and data[name] not in allowed}
+    if data.get("process_id") and as_id(data["process_id"]) is None:
+        refused["process_id"] = ["Give a process by its id, a whole number."]
+    if refused:
+        raise ValidationFailed(field_errors=refused)
     process = deliberation.get_process(data["process_id"]) if data.get("process_id") else None
     page = queries.proposal_list(current_user, process=process, status=data.get("status"),
                                  scope=data.get("scope"), sort=data.get("sort", "supports"),
