@@ -10,8 +10,8 @@ from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
 from ..ids import as_id
 from ..markup import COOK_VERSION, cook
-from ..models import (Ballot, Category, Process, Proposal, ProposalSupport, ProposalVersion, Section,
-                      utcnow)
+from ..models import (Ballot, Category, Process, Proposal, ProposalSupport, ProposalVersion,
+                      Section, Topic, utcnow)
 from ..models.deliberation import PROCESS_KINDS, SCOPES
 from ..paragraphs import UNCLOSED_FENCE, cook_blocks, join, split, unclosed_fence
 from ..texts import as_text
@@ -201,9 +201,14 @@ def withdraw_proposal(user, proposal_id, reason=""):
         proposal = _locked_proposal(proposal_id)
         require(permissions.can_withdraw_proposal(user, proposal))
         proposal.status = "withdrawn"
-        proposal.status_reason = str(reason or "")[:500] or "Withdrawn by its author."
+        proposal.status_reason = as_text(reason)[:500] or "Withdrawn by its author."
         proposal.updated_at = utcnow()
+        # Its discussion stays readable by link, but leaves the lists, feeds and search, as an
+        # unlisted topic does.
+        db.session.execute(update(Topic).where(Topic.id == proposal.topic_id)
+                           .values(visible=False))
         search.enqueue("proposal", proposal.id)
+        search.enqueue_topic(proposal.topic_id)
         audit.record(user, "withdraw_proposal", "proposal", proposal.id, proposal.status_reason)
     return proposal
 

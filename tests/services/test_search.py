@@ -258,6 +258,9 @@ def test_snippets_highlight_and_escape(corpus, make):
 
 def test_withdrawn_posts_proposals_and_amendments_are_not_found(corpus, make):
     c = corpus
+    talk = make.reply(db.session.get(Topic, c["welsh"].topic_id),
+                      raw="Warm homes would help my street.")
+    assert ("post", talk.id) in found("homes street", VISITOR)
     posts.delete_post(c["dafydd"], c["reply"].id)
     amendments.withdraw_item(c["dafydd"], c["amendment"].id)
     deliberation.withdraw_proposal(c["carys"], c["welsh"].id)
@@ -267,6 +270,8 @@ def test_withdrawn_posts_proposals_and_amendments_are_not_found(corpus, make):
     for viewer in (c["dafydd"], c["carys"], make.admin()):
         assert set(found("homes", viewer)) == hits
     assert found("homes status:withdrawn", VISITOR) == []
+    # The discussion of a withdrawn proposal goes with it.
+    assert found("homes street", VISITOR) == []
     assert_consistent()
 
 

@@ -57,6 +57,10 @@ def test_a_process_feed_lists_its_proposals_but_not_withdrawn_ones(client, make)
     make.proposal(make.process(), title="In another process")
     feed = parse(client.get(f"/processes/{process.id}/proposals.atom"))
     assert titles(feed) == [kept.title]
+    # Nor its thread in the latest topics, though the thread is still read by its link.
+    assert withdrawn.title not in titles(parse(client.get("/latest.atom")))
+    assert kept.title in titles(parse(client.get("/latest.atom")))
+    assert client.get(f"/proposals/{withdrawn.id}").status_code == 200
     assert feed.find(f"{ATOM}entry").findtext(f"{ATOM}content") == \
         "<p>More council homes, paid for by land value capture.</p>"
 

@@ -262,3 +262,15 @@ def test_process_page_sorts_proposals(client, make):
     assert order("activity") == [older.id, newer.id]
     page = client.get(f"/processes/{process.id}").get_data(as_text=True)
     assert "left)" in page and "Amendments and votes until" in page
+
+
+def test_a_withdrawn_proposal_shows_no_deadlines_it_no_longer_has(client, make):
+    from forum.services import deliberation
+
+    proposal = make.proposal()
+    assert "Amendments and votes until" in client.get(f"/proposals/{proposal.id}").get_data(
+        as_text=True)
+    deliberation.withdraw_proposal(proposal.user, proposal.id, "Merged into another")
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "Merged into another" in page
+    assert "Amendments and votes until" not in page and "days left" not in page
