@@ -75,6 +75,8 @@ def post(p, viewer, liked=False, include_raw=False):
 def user_profile(user, viewer, posts=(), devices=None, this_device=""):
     data = basic_user(user)
     data.update({"bio_cooked": user.bio_cooked, "bio_raw": user.bio_raw, "role": user.role,
+                 # Discourse's names for the same thing, for scripts written against it.
+                 "admin": user.role == "admin", "moderator": user.role == "moderator",
                  "created_at": iso(user.created_at), "post_count": user.post_count,
                  "sections": [{"id": m.section.id, "name": m.section.name, "lead": m.is_lead}
                               for m in user.section_memberships],

@@ -2,6 +2,7 @@
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from .. import permissions
 from .links import Link
 
 
@@ -32,6 +33,9 @@ class PostStream:
         self.signed_in = viewer.is_authenticated
         self.viewer_id = viewer.id if self.signed_in else None
         self.staff = viewer.is_staff
+        # Liking and flagging need an account that may write (verified, not silenced): others
+        # see the count, not a button that can only refuse (permissions.can_participate).
+        self.participates = self.signed_in and bool(permissions.can_participate(viewer))
         self.csrf_token = ""
         if self.signed_in:
             self.csrf_token = generate_csrf()

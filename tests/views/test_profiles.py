@@ -83,6 +83,7 @@ def test_the_json_twin_carries_the_profile(client, ann):
                                                                   ("Housing", False)}
     assert [p["post_number"] for p in user["recent_posts"]] == [2, 1]
     assert user["recent_posts"][0]["topic_title"] == "Free buses for the under 25s"
+    assert (user["role"], user["admin"], user["moderator"]) == ("member", False, False)
 
 
 def test_withdrawn_posts_leave_the_recent_list(client, ann):

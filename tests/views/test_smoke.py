@@ -65,3 +65,16 @@ def test_a_withdrawn_post_offers_no_history_it_cannot_show(client, make):
     assert f'href="/posts/{reply.id}/revisions"' in client.get(url).get_data(as_text=True)
     posts.delete_post(author, reply.id)
     assert f'href="/posts/{reply.id}/revisions"' not in client.get(url).get_data(as_text=True)
+
+
+def test_an_unverified_member_sees_likes_but_no_buttons_that_only_refuse(client, make):
+    topic = make.topic()
+    reply = make.reply(topic, raw="Worth a like.")
+    login(client, make.user(verified=False))
+    page = client.get(f"/t/{topic.slug}/{topic.id}").get_data(as_text=True)
+    assert f'action="/posts/{reply.id}/like"' not in page
+    assert f'href="/posts/{reply.id}/flag"' not in page
+    client.post("/logout")
+    login(client, make.user())
+    page = client.get(f"/t/{topic.slug}/{topic.id}").get_data(as_text=True)
+    assert f'action="/posts/{reply.id}/like"' in page
