@@ -135,7 +135,9 @@ def vote(item_id):
 
 
 def _panel_args(data):
-    return {k: data[k] for k in ("sort", "kind", "paragraph") if data.get(k)}
+    """The panel's view (sort, filter, page) the vote was cast from, to come back to it."""
+    return {k: data[k] for k in ("sort", "kind", "paragraph", "apage")
+            if isinstance(data.get(k), str) and data[k]}
 
 
 @bp.route("/amendments/<int:item_id>/withdraw", methods=["POST"])

@@ -243,6 +243,13 @@ def test_the_amendments_panel_pages_in_rank_order(client, make):
     assert url is None  # the last page offers no further one
     assert shown == ranked  # every item once, in the order of the ranking
 
+    # A vote without JavaScript from the second page comes back to the second page.
+    login(client, make.user())
+    html = client.get(f"/proposals/{proposal.id}?apage=2").get_data(as_text=True)
+    assert '<input type="hidden" name="apage" value="2">' in html
+    voted = client.post(f"/amendments/{shown[-1]}/vote", data={"value": "1", "apage": "2"})
+    assert voted.location == f"/proposals/{proposal.id}?apage=2#item-{shown[-1]}"
+
 
 def test_process_page_sorts_proposals(client, make):
     from forum.services import deliberation
@@ -274,3 +281,12 @@ def test_a_withdrawn_proposal_shows_no_deadlines_it_no_longer_has(client, make):
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "Merged into another" in page
     assert "Amendments and votes until" not in page and "days left" not in page
+
+
+def test_an_insertion_is_labelled_by_where_it_goes(client, make):
+    proposal = make.proposal()  # four paragraphs
+    make.amendment(proposal, start=5, end=4, text="A new closing paragraph.")
+    make.amendment(proposal, start=1, end=0, text="A new opening paragraph.")
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "inserting after ¶4" in page and "inserting before ¶1" in page
+    assert "¶5" not in page
