@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Category, SearchOutbox
+from ..models import Category, SearchOutbox, User
 from ..services import hooks
 from . import documents
 from .parse import HELP, Query, parse  # noqa: F401
@@ -291,6 +291,12 @@ def query(text, viewer, page=1, per_page=None):
         if q.category_id is None:
             raise ValidationFailed(field_errors={"q": [
                 f"There is no category #{q.category_slug}."]})
+    if q.username and db.session.scalar(select(User.id).where(
+            User.username_lower == q.username)) is None:
+        raise ValidationFailed(field_errors={"q": [f"There is no member @{q.username}."]})
+    if q.is_empty and (q.in_title or q.order != "relevance"):
+        raise ValidationFailed(field_errors={"q": [
+            "Add words or a filter to search for: in:title and order: only shape a search."]})
     if q.is_empty:
         return SearchPage(q, text, [], page, per_page, False)
     engine = backend()

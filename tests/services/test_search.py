@@ -81,7 +81,8 @@ def test_user_filter(corpus):
     assert set(found("@CARYS", VISITOR)) == {("topic", c["homes"].id),
                                               ("proposal", c["proposal"].id),
                                               ("proposal", c["welsh"].id)}
-    assert found("@nobody-here", VISITOR) == []
+    with pytest.raises(ValidationFailed, match="no member @nobody-here"):
+        found("@nobody-here", VISITOR)
 
 
 def test_category_filter(corpus):
@@ -415,6 +416,10 @@ def test_filters_alone_list_newest_first_and_empty_finds_nothing(corpus):
                                                      ("proposal", c["proposal"].id)]
     assert search.query("", VISITOR).results == []
     assert search.query("the", VISITOR).results == []
+    # What would find nothing for a reason the member can put right says so.
+    for text, message in (("order:latest", "Add words"), ("in:title", "Add words")):
+        with pytest.raises(ValidationFailed, match=message):
+            search.query(text, VISITOR)
 
 
 def test_a_category_of_a_process_is_searchable_by_its_slug(corpus):
