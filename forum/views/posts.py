@@ -5,10 +5,12 @@ from flask_login import current_user
 from .. import permissions, ratelimits, serializers
 from ..errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ..extensions import db
+from ..markup import cook
 from ..models import PostLike, PostRevision
 from ..paragraphs import word_diff
 from ..services import posts as post_service
 from ..services import review
+from ..texts import as_text
 from ..web import sign_in_first
 from . import params
 
@@ -75,9 +77,11 @@ def edit(post_id):
     data = params()
     form = {"raw": data.get("raw", post.raw), "reason": data.get("reason", ""),
             "title": data.get("title", post.topic.title)}
-    errors, status = {}, 200
+    errors, status, preview = {}, 200, None
     verdict = permissions.can_edit_post(current_user, post)
-    if request.method == "POST":
+    if request.method == "POST" and "preview" in data:
+        preview = cook(as_text(form["raw"]))
+    elif request.method == "POST":
         try:
             post = post_service.edit_post(current_user, post.id, form["raw"], form["reason"],
                                           form["title"] if post.is_first else None)
@@ -85,7 +89,7 @@ def edit(post_id):
         except ServiceError as exc:
             errors, status = exc.field_errors or {"form": exc.errors}, exc.status
     return render_template("edit_post.html", post=post, form=form, errors=errors,
-                           verdict=verdict), status
+                           verdict=verdict, preview=preview), status
 
 
 def _permalink(post):

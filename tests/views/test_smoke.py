@@ -78,3 +78,16 @@ def test_an_unverified_member_sees_likes_but_no_buttons_that_only_refuse(client,
     login(client, make.user())
     page = client.get(f"/t/{topic.slug}/{topic.id}").get_data(as_text=True)
     assert f'action="/posts/{reply.id}/like"' in page
+
+
+def test_an_edit_can_be_previewed_without_javascript(client, make):
+    topic = make.topic()
+    author = make.user()
+    reply = make.reply(topic, user=author, raw="Before.")
+    login(client, author)
+    page = client.post(f"/posts/{reply.id}/edit", data={
+        "raw": "After, **bolder**.", "reason": "Clearer", "preview": "1"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<strong>bolder</strong>" in html
+    assert "After, **bolder**.</textarea>" in html and 'value="Clearer"' in html
+    assert client.get(f"/posts/{reply.id}.json").get_json()["raw"] == "Before."
