@@ -4,7 +4,7 @@ import xml.etree.ElementTree as etree
 from functools import lru_cache
 
 # Bump when cooking changes; `flask forum recook` re-renders rows with an older version.
-COOK_VERSION = 2
+COOK_VERSION = 3
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
@@ -54,8 +54,11 @@ def _machinery():
     def new_markdown():
         # No attr_list, md_in_html or raw HTML: nothing a member types becomes an attribute.
         return markdown.Markdown(
-            extensions=["fenced_code", "tables", "sane_lists", MentionExtension()],
-            extension_configs={"tables": {"use_align_attribute": True}},
+            extensions=["fenced_code", "tables", "sane_lists", "pymdownx.tilde",
+                        MentionExtension()],
+            # ~~struck~~ as in Discourse; a single ~ stays a tilde ("~5 people"), not subscript.
+            extension_configs={"tables": {"use_align_attribute": True},
+                               "pymdownx.tilde": {"subscript": False}},
             output_format="html",
         )
 

@@ -45,3 +45,8 @@ def test_only_members_names_become_links(make):
     assert '<a class="mention" href="/u/ann_b" rel="nofollow ugc noopener">@Ann_B</a>' in cooked
     assert "@nobodyhere" in cooked and "/u/nobodyhere" not in cooked
     assert "<code>@ann_b</code>" in cooked
+
+
+def test_strikethrough_as_in_discourse_and_a_lone_tilde_stays():
+    assert cook("~~old~~ new, about ~5 people") == (
+        "<p><del>old</del> new, about ~5 people</p>")
