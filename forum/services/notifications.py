@@ -129,7 +129,7 @@ def _link(topic, post, proposal, amendment):
         return f"/amendments/{amendment.id}"
     if post is not None:
         # A post in a proposal's thread redirects to the proposal page, at the post.
-        return f"/t/{topic.slug}/{topic.id}/{post.post_number}"
+        return f"/t/{topic.slug}/{topic.id}/{post.post_number}#post-{post.post_number}"
     if proposal is not None:
         return f"/proposals/{proposal.id}"
     if topic is not None:

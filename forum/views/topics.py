@@ -185,7 +185,7 @@ def _composer_defaults(topic):
 
 def quote_markdown(post):
     link = url_for("topics.show_post", slug=post.topic.slug, topic_id=post.topic_id,
-                   post_number=post.post_number)
+                   post_number=post.post_number) + f"#post-{post.post_number}"
     lines = post.raw.strip().splitlines() or [""]
     quoted = "\n".join("> " + line if line else ">" for line in lines)
     return f"> [@{post.user.username} wrote]({link}):\n>\n{quoted}"
@@ -209,7 +209,7 @@ def show_by_id_json(topic_id):
 @bp.route("/t/<int:topic_id>")
 def show_by_id(topic_id):
     topic = post_service.get_topic(topic_id)
-    return redirect(url_for("topics.show", slug=topic.slug, topic_id=topic.id))
+    return redirect(url_for("topics.show", slug=topic.slug, topic_id=topic.id, **request.args))
 
 
 @bp.route("/t/<int:topic_id>/<int:post_number>", defaults={"fmt": "html"})
@@ -226,7 +226,7 @@ def show_by_id_post(topic_id, post_number, fmt):
     if fmt == "json":
         return _topic_page(topic, _page_of(post_number), "json")
     return redirect(url_for("topics.show_post", slug=topic.slug, topic_id=topic.id,
-                            post_number=post_number))
+                            post_number=post_number) + f"#post-{post_number}")
 
 
 def _page_of(post_number):

@@ -43,7 +43,7 @@ def test_a_reply_to_a_post_notifies_its_author(make, people):
     [(kind, data)] = inbox(ann)
     assert kind == "replied"
     assert data["actor"] == "ben" and data["title"] == "Bike lanes on every main road"
-    assert data["url"] == f"/t/{topic.slug}/{topic.id}/{reply.post_number}"
+    assert data["url"] == f"/t/{topic.slug}/{topic.id}/{reply.post_number}#post-{reply.post_number}"
     assert data["excerpt"] == "Yes, and cycle parking."
     assert inbox(ben) == []  # never about one's own post
     assert unread(ann) == 1

@@ -24,7 +24,7 @@ def test_the_list_and_its_json_twin(client, make):
     assert data["unread"] == 1
     [item] = data["notifications"]
     assert item["kind"] == "replied" and item["actor"] == "ben" and not item["read"]
-    assert item["url"] == f"/t/{topic.slug}/{topic.id}/{reply.post_number}"
+    assert item["url"] == f"/t/{topic.slug}/{topic.id}/{reply.post_number}#post-{reply.post_number}"
 
 
 def test_opening_a_notification_marks_it_read_and_goes_there(client, make):
@@ -34,7 +34,7 @@ def test_opening_a_notification_marks_it_read_and_goes_there(client, make):
     notification = db.session.scalars(select(Notification)).one()
     response = client.get(f"/notifications/{notification.id}")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/t/{topic.slug}/{topic.id}/2")
+    assert response.headers["Location"].endswith(f"/t/{topic.slug}/{topic.id}/2#post-2")
     db.session.rollback()
     assert db.session.get(User, ann.id).unread_notification_count == 0
 

@@ -19,10 +19,13 @@ def test_the_short_forms_lead_to_the_topic_they_name(client, make):
     assert client.get(f"/t/{topic.id}").headers["Location"] == f"/t/{topic.slug}/{topic.id}"
     short = client.get(f"/t/{topic.id}/22")
     assert short.status_code == 302
-    assert short.headers["Location"] == f"/t/{topic.slug}/{topic.id}/22"
+    # With the fragment, the browser scrolls to the post.
+    assert short.headers["Location"] == f"/t/{topic.slug}/{topic.id}/22#post-22"
     page = client.get(short.headers["Location"]).get_data(as_text=True)
     assert 'id="post-22"' in page and "is-target" in page and "Reply number 22" in page
     assert client.get(f"/t/{topic.id + 100}/2").status_code == 404
+    assert client.get(f"/t/{topic.id}?page=2").headers["Location"] == \
+        f"/t/{topic.slug}/{topic.id}?page=2"
 
 
 def test_the_short_form_in_json_gives_the_page_holding_the_post(client, make):

@@ -290,3 +290,13 @@ def test_an_insertion_is_labelled_by_where_it_goes(client, make):
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "inserting after ¶4" in page and "inserting before ¶1" in page
     assert "¶5" not in page
+
+
+def test_paragraph_numbers_are_read_out_and_an_item_page_has_its_heading(client, make):
+    proposal = make.proposal()
+    item = make.amendment(proposal)
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert '<span class="pnum"><span class="visually-hidden">Paragraph </span>3</span>' in page
+    single = client.get(f"/amendments/{item.id}").get_data(as_text=True)
+    assert single.count("<h1") == 1 and f'<h1 class="item-title" id="item-{item.id}-title">' \
+        in single

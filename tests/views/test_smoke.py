@@ -91,3 +91,18 @@ def test_an_edit_can_be_previewed_without_javascript(client, make):
     assert page.status_code == 200 and "<strong>bolder</strong>" in html
     assert "After, **bolder**.</textarea>" in html and 'value="Clearer"' in html
     assert client.get(f"/posts/{reply.id}.json").get_json()["raw"] == "Before."
+
+
+def test_a_long_topic_sends_readers_to_the_composer_on_its_last_page(client, make):
+    topic = make.topic(title="A long thread on rents")
+    for n in range(25):
+        make.reply(topic, raw=f"Reply {n}.")
+    login(client, make.user())
+    first = client.get(f"/t/{topic.slug}/{topic.id}").get_data(as_text=True)
+    to_end = f"/t/{topic.slug}/{topic.id}?page=2#composer"
+    assert f'class="btn btn-primary sticky-reply" href="{to_end}"' in first
+    assert 'aria-label="Topic pages (top)"' in first and 'aria-label="Topic pages (end)"' in first
+    last = client.get(f"/t/{topic.slug}/{topic.id}?page=2").get_data(as_text=True)
+    assert 'class="btn btn-primary sticky-reply" href="#composer"' in last
+    # A preview or a refused reply comes back at the composer, not at the top of the page.
+    assert f'action="/t/{topic.id}/reply#composer"' in last
