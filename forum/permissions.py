@@ -160,6 +160,15 @@ def can_like_post(user, post):
 
 
 def can_see_revisions(user, post):
+    """The history holds every version's words: only for those who may read the post now."""
+    if not (verdict := can_see_topic(user, post.topic)):
+        return verdict
+    if post.deleted_at is not None and not user.is_staff:
+        return deny("This post was withdrawn.")
+    if post.topic.hidden_at is not None and not sees_hidden(user, post.topic.user_id):
+        return deny("This topic is hidden pending review.")
+    if post.hidden_at is not None and not sees_hidden(user, post.user_id):
+        return deny("This post is hidden pending review.")
     return ALLOW
 
 

@@ -3,7 +3,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from .. import permissions, ratelimits, serializers
-from ..errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from ..errors import NotFound, PermissionDenied, ServiceError, ValidationFailed, require
 from ..extensions import db
 from ..markup import cook
 from ..models import PostLike, PostRevision
@@ -13,6 +13,7 @@ from ..services import review
 from ..texts import as_text
 from ..web import sign_in_first
 from . import params
+from .moderation import hidden_topic
 
 bp = Blueprint("posts", __name__)
 
@@ -34,6 +35,9 @@ def show(post_id):
     post = post_service.get_post(post_id)
     if not permissions.can_see_topic(current_user, post.topic):
         raise NotFound("That post does not exist.")
+    topic = post.topic
+    if topic.hidden_at is not None and not permissions.sees_hidden(current_user, topic.user_id):
+        return hidden_topic(topic, "json")  # as /t/{id}.json answers: the notice, no words
     return jsonify(serializers.post(post, current_user, _liked(post), include_raw=True))
 
 
@@ -153,8 +157,7 @@ def delete_action(post_id):
 @bp.route("/posts/<int:post_id>/revisions.json", defaults={"fmt": "json"}, endpoint="revisions_json")
 def revisions(post_id, fmt):
     post = post_service.get_post(post_id)
-    if post.deleted_at is not None and not current_user.is_staff:
-        raise ValidationFailed("This post was withdrawn.")
+    require(permissions.can_see_revisions(current_user, post))
     revs = db.session.scalars(db.select(PostRevision).where(PostRevision.post_id == post.id)
                               .order_by(PostRevision.number.desc())).all()
     if fmt == "json":
