@@ -98,13 +98,20 @@ class IdConverter(IntegerConverter):
         return number
 
 
-def _unstorable(value):
+# No field of any request is a list of lists this deep; deeper JSON is refused, not walked.
+JSON_DEPTH_MAX = 32
+
+
+def _unstorable(value, depth=0):
     if isinstance(value, str):
         return UNSTORABLE.search(value) is not None
+    if isinstance(value, (dict, list)) and depth >= JSON_DEPTH_MAX:
+        raise BadRequest(f"The JSON is nested more than {JSON_DEPTH_MAX} levels deep.")
     if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+        return any(_unstorable(k, depth + 1) or _unstorable(v, depth + 1)
+                   for k, v in value.items())
     if isinstance(value, list):
-        return any(_unstorable(v) for v in value)
+        return any(_unstorable(v, depth + 1) for v in value)
     return False
 
 
@@ -118,6 +125,9 @@ def check_input():
                 data = request.get_json()
             except BadRequest:
                 raise BadRequest("The request body is not valid JSON.") from None
+            except RecursionError:  # the parser's own limit on nesting
+                raise BadRequest(f"The JSON is nested more than {JSON_DEPTH_MAX} levels "
+                                 "deep.") from None
             if not isinstance(data, dict):
                 raise BadRequest("Send a JSON object, as {\"name\": value, ...}.")
             fields.append(data)

@@ -43,6 +43,9 @@ def mutations(call):
         yield "a JSON string", {"json": "hello"}, 400
         yield "text/plain body", {"data": "raw=hello", "content_type": "text/plain"}, None
         yield "oversized body", {"json": {**body, "raw": "x" * (3 * 1024 * 1024)}}, 413
+        deep = "[" * 100_000 + "]" * 100_000
+        yield "deeply nested JSON", {"data": '{"x": %s}' % deep,
+                                     "content_type": "application/json"}, 400
         for field in body:
             yield f"{field} missing", {"json": {k: v for k, v in body.items() if k != field}}, None
             for value in JSON_VALUES:
