@@ -110,6 +110,7 @@ def scenario_posts(api, client, make):
 
 def scenario_preview(api, client, make):
     data = api.call("POST", "/preview.json", 200, json={"raw": "Some *words*"})
+    api.call("POST", "/preview.json", 422, json={"raw": ["not", "text"]})
     assert "<em>words</em>" in data["cooked"]
 
 

@@ -4,7 +4,7 @@ from flask import (Blueprint, abort, jsonify, make_response, redirect, render_te
 from flask_login import current_user
 
 from .. import permissions, queries, ratelimits, serializers
-from ..errors import ServiceError
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..markup import cook
 from ..models import Category, Post, Topic
@@ -137,7 +137,8 @@ def _topic_page(topic, page, fmt, target_post_number=None, composer=None, status
         return elsewhere
     per_page = 20
     last_page = max((topic.highest_post_number - 1) // per_page + 1, 1)
-    page = min(page, last_page)
+    if fmt == "html":
+        page = min(page, last_page)  # a page past the end (JSON: no posts, so paging stops)
     state = queries.read_state(current_user, topic)
     posts, liked = queries.topic_posts(current_user, topic, page, per_page)
     if posts and fmt == "html" and current_user.is_authenticated:
@@ -298,6 +299,7 @@ def new_topic():
 
 @bp.route("/preview.json", methods=["POST"])
 def preview():
-    data = params()
-    raw = str(data.get("raw", ""))[:post_service.BODY_MAX]
-    return jsonify({"cooked": cook(raw)})
+    raw = params().get("raw", "")
+    if not isinstance(raw, str):
+        raise ValidationFailed(field_errors={"raw": ["Send the Markdown as text."]})
+    return jsonify({"cooked": cook(raw[:post_service.BODY_MAX])})

@@ -50,3 +50,12 @@ def test_a_topic_whose_slug_is_a_number_is_still_found_by_it(client, make):
     db.session.commit()
     page = client.get(f"/t/2027/{topic.id}")
     assert page.status_code == 200 and "Bus routes for the valleys" in page.get_data(as_text=True)
+
+
+def test_json_pages_past_the_end_are_empty_so_a_script_stops(client, make):
+    topic = grown(make)  # 26 posts: two pages
+    assert len(client.get(f"/t/{topic.id}.json?page=2").get_json()["post_stream"]["posts"]) == 6
+    assert client.get(f"/t/{topic.id}.json?page=3").get_json()["post_stream"]["posts"] == []
+    # A page in the browser past the end shows the last one.
+    assert "Reply number 26" in client.get(f"/t/{topic.slug}/{topic.id}?page=9").get_data(
+        as_text=True)
