@@ -41,6 +41,9 @@ def create_app(test_config=None):
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     limiter.init_app(app)
+    from .ratelimits import refund_refused
+
+    app.after_request(refund_refused)
 
     from . import markup, mentions, models  # noqa: F401  (models registers the tables)
 

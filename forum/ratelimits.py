@@ -158,5 +158,29 @@ def sign_in(view):
     return sign_in_ip(sign_in_account(view))
 
 
+# -- refused writes cost nothing -------------------------------------------------------------------
+
+# The allowances a refused write gives back: a member's own for content, and an address's for
+# accounts made. An address's limits on content keep counting every attempt.
+REFUNDED_SCOPES = ("posts:account", "topics:account", "votes:account", "flags:account",
+                   "sign-up:ip")
+
+
+def refund_refused(response):
+    """After a refused write (a form error, a closed topic), hand back what it took.
+
+    Every write is counted as it arrives, atomically in the limiter's storage, so a burst of
+    requests at once, across workers, never gets past a limit; a refusal then gives its hit
+    back, so that correcting a mistake is not what uses up a new member's three topics a day.
+    """
+    if request.method not in WRITES or response.status_code < 400 \
+            or response.status_code == 429:
+        return response
+    for applied in limiter.current_limits:
+        if applied.request_args[-1] in REFUNDED_SCOPES and not applied.breached:
+            limiter.limiter.hit(applied.limit, *applied.request_args, cost=-1)
+    return response
+
+
 def password_reset(view):
     return reset_ip(reset_account(view))

@@ -155,6 +155,32 @@ def test_a_form_and_its_json_twin_share_one_allowance(client, make):
     assert "What you wrote" in page and ">One too many.</textarea>" in page
 
 
+@pytest.mark.app_config(**dict(LIMITED, RATELIMIT_SIGNUP="2 per hour"))
+def test_a_refused_write_gives_its_allowance_back(client, make):
+    category = make.category()
+    newcomer = make.user()  # one topic a minute, two posts
+    login(client, newcomer)
+    refused = [client.post("/posts.json", json=body).status_code
+               for body in ({}, {"raw": None}, {"raw": 123}, {"title": "Hi", "raw": "Hello",
+                                                              "category": category.id})]
+    assert refused == [422, 422, 422, 422]
+    assert client.post("/posts.json", json={"title": "A valid first topic", "raw": "Hello all.",
+                                            "category": category.id}).status_code == 200
+    assert client.post("/posts.json", json={"title": "A second topic today", "raw": "Again.",
+                                            "category": category.id}).status_code == 429
+    client.post("/logout")
+    group = make.group()
+    taken = make.user("taken").username
+
+    def sign_up(name):
+        return client.post("/signup", data={
+            "username": name, "email": f"{name}@example.org", "password": PASSWORD,
+            "group": str(group.id)}, environ_base={"REMOTE_ADDR": "10.0.2.9"}).status_code
+
+    assert [sign_up(name) for name in (taken, taken, "joiner1", taken, "joiner2",
+                                       "joiner3")] == [422, 422, 302, 422, 302, 429]
+
+
 @pytest.mark.app_config(**LIMITED)
 def test_new_accounts_start_fewer_topics(client, make):
     category = make.category()
