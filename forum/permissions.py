@@ -156,6 +156,8 @@ def can_like_post(user, post):
         return deny("You cannot like your own post.")
     if post.deleted_at is not None:
         return deny("This post was withdrawn.")
+    if post.hidden_at is not None or post.topic.hidden_at is not None:
+        return deny("This post is hidden pending review.")
     return ALLOW
 
 

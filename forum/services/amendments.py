@@ -49,6 +49,10 @@ def check_item(proposal, kind, start, end, text, rationale):
     version = current_version(proposal)
     blocks = split(version.body)
     start, end = _as_int(start), _as_int(end)
+    if not isinstance(text, str):
+        # Not "": an empty string deletes the range, and null must not mean that by accident.
+        errors["text"] = ["Give the new text as a string (an empty string deletes the range)."
+                          if kind == "amendment" else "Ask your question as text."]
     text, rationale = as_text(text), as_text(rationale)
     if start is None or end is None:
         errors["start"] = ["Give the paragraph numbers as whole numbers."]

@@ -123,6 +123,8 @@ def test_amendment_validation(make):
     assert "Explain why" in refused("rationale", rationale="")
     assert "characters" in refused("text", text="x" * 20001)
     assert "not closed" in refused("text", text="New text.\n\n```\ncode that never ends")
+    # null is not "" (which deletes the range): a script's missing value deletes nothing.
+    assert "empty string deletes" in refused("text", text=None)
     assert "Choose amendment" in refused("kind", kind="opinion")
     assert "a gap" in refused("start", kind="clarification", start=3, end=2,
                               text="What does this mean exactly?")

@@ -46,3 +46,12 @@ def test_the_author_and_moderators_still_read_them(client, hidden, who):
     assert "zorblatt" in client.get(f"/posts/{hidden['first'].id}.json").get_data(as_text=True)
     history = client.get(f"/posts/{hidden['reply'].id}/revisions.json")
     assert history.status_code == 200 and "quibble" in history.get_data(as_text=True)
+
+
+def test_a_hidden_post_takes_no_likes(client, make, hidden):
+    from forum.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="hidden"):
+        posts.like_post(make.user(), hidden["reply"].id)
+    with pytest.raises(PermissionDenied, match="hidden"):
+        posts.like_post(make.user(), hidden["first"].id)
