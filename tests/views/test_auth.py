@@ -427,3 +427,12 @@ def test_a_reset_asks_for_an_address_it_can_use(client, make, mailbox):
     assert unknown.status_code == 200 and "we have sent it a link" in unknown.get_data(
         as_text=True)
     assert mailbox.messages == []
+
+
+def test_sign_up_hints_and_errors_are_tied_to_their_fields(client, make):
+    page = client.get("/signup").get_data(as_text=True)
+    assert 'aria-describedby="username-hint"' in page and 'id="username-hint"' in page
+    refused = client.post("/signup", data={"username": "x", "email": "nope", "password": "short",
+                                           "group": ""}).get_data(as_text=True)
+    assert 'aria-invalid="true" aria-describedby="username-hint username-errors"' in refused
+    assert 'id="username-errors"' in refused
