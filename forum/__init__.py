@@ -41,13 +41,13 @@ def create_app(test_config=None):
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     limiter.init_app(app)
-    from .ratelimits import refund_refused
-
-    app.after_request(refund_refused)
 
     from . import markup, mentions, models  # noqa: F401  (models registers the tables)
+    from .ratelimits import refund_refused
 
-    markup.set_member_lookup(mentions.member_usernames)
+    app.after_request(refund_refused)  # a refused write gives its allowance back
+    markup.set_member_lookup(mentions.member_usernames)  # @names link to members only
+
     from .db import configure_sqlite
 
     with app.app_context():

@@ -34,6 +34,7 @@ BATCH_MEMORY = 100
 
 
 def tag(user_id, actor):
+    """Who acted, as the batch of `user_id`'s notification knows them: a keyed hash."""
     message = f"{user_id}:{actor.id if actor is not None else ''}".encode()
     return hmac.new(current_app.config["SECRET_KEY"].encode(), message,
                     hashlib.sha256).hexdigest()[:12]
@@ -49,18 +50,18 @@ def first_seen(user_id, actor, event):
     return {tag(user_id, actor): _side(event)}
 
 
-def add(data, tag, event):
+def add(data, member, event):
     """A batch's data with one more event counted, as a new dict (so the JSON column saves)."""
     data, seen = dict(data), dict(data.get("seen", {}))
     side = _side(event)
-    if tag not in seen:
+    if member not in seen:
         for key in ("count", "up", "down"):
             if key in event:
                 data[key] = data.get(key, 0) + event[key]
         if len(seen) < BATCH_MEMORY:
-            seen[tag] = side
-    elif seen[tag] != side:  # a changed vote: the same voter, now on the other side
+            seen[member] = side
+    elif seen[member] != side:  # a changed vote: the same voter, now on the other side
         data["up"], data["down"] = data["up"] + side, data["down"] - side
-        seen[tag] = side
+        seen[member] = side
     data["seen"] = seen
     return data
