@@ -228,9 +228,11 @@ class Factory:
         return posts.create_topic(user or self.user(), (category or self.category()).id,
                                   title or f"A topic about things {self.n}", raw).topic
 
-    def reply(self, topic, user=None, raw="A reply that says something.", reply_to=None):
+    def reply(self, topic, user=None, raw=None, reply_to=None):
         from forum.services import posts
 
+        self.n += 1
+        raw = f"A reply that says something, number {self.n}." if raw is None else raw
         return posts.create_post(user or self.user(), topic.id, raw, reply_to)
 
     def admin(self):

@@ -1,6 +1,7 @@
 """Topics and posts: create, reply, edit with revisions, withdraw, like, read tracking."""
 import re
 import unicodedata
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
@@ -148,7 +149,26 @@ def create_post(user, topic_id, raw, reply_to_post_number=None):
     if errors:
         raise ValidationFailed(field_errors=errors)
     with write_transaction():
+        # The topic row locked first, so that of two identical replies at once (a double
+        # click on a slow link) the second waits for the first, then sees it.
+        db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())
+        _refuse_a_repeat(topic.id, user.id, raw)
         return _add_post(topic, user, raw, reply_to_post_number)
+
+
+# As Discourse: the same member posting the same words in a topic again within this time is
+# a repeat (a second press of the button), not a reply.
+REPEAT_SECONDS = 5 * 60
+
+
+def _refuse_a_repeat(topic_id, user_id, raw):
+    repeat = db.session.scalar(select(Post.post_number).where(
+        Post.topic_id == topic_id, Post.user_id == user_id, Post.deleted_at.is_(None),
+        Post.raw == raw, Post.created_at >= utcnow() - timedelta(seconds=REPEAT_SECONDS))
+        .order_by(Post.post_number.desc()).limit(1))
+    if repeat is not None:
+        raise ValidationFailed(field_errors={"raw": [
+            f"You posted exactly this a moment ago, as post #{repeat}."]})
 
 
 def edit_post(user, post_id, raw, reason="", title=None):

@@ -228,10 +228,12 @@ def _open(opener, url, body=None):
 
 
 def _burst(url, body, count, opener=None):
-    """`count` requests, eight at a time, so that they land on different workers."""
+    """`count` requests, eight at a time, so that they land on different workers. `body` may
+    be a function of the request's number (posts must differ, or the second is a repeat)."""
     opener = opener or urllib.request.build_opener()
+    make_body = body if callable(body) else lambda _: body
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda _: _open(opener, url, body), range(count)))
+        return list(pool.map(lambda n: _open(opener, url, make_body(n)), range(count)))
 
 
 SERVER_LIMITS = {"RATELIMIT_ENABLED": "1", "RATELIMIT_SIGNIN": "6 per minute",
@@ -290,7 +292,8 @@ def test_limits_hold_across_gunicorn_workers_with_redis(app, make, redis_counts)
         assert _open(opener, server.url + "/login",
                      {"login": member.username, "password": PASSWORD})[0] == 200
         answers = _burst(server.url + "/posts.json",
-                         {"topic_id": topic.id, "raw": "Posted during a burst."}, 12, opener)
+                         lambda n: {"topic_id": topic.id, "raw": f"Posted during a burst ({n})."},
+                         12, opener)
         statuses = sorted(status for status, _ in answers)
         # The limit is 3; four workers counting alone would take up to 12.
         posted = statuses.count(200)
