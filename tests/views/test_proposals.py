@@ -297,6 +297,8 @@ def test_paragraph_numbers_are_read_out_and_an_item_page_has_its_heading(client,
     item = make.amendment(proposal)
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert '<span class="pnum"><span class="visually-hidden">Paragraph </span>3</span>' in page
+    # Each vote button says which item it is for, not only "Vote up".
+    assert page.count(f'aria-describedby="item-{item.id}-title"') == 2
     single = client.get(f"/amendments/{item.id}").get_data(as_text=True)
     assert single.count("<h1") == 1 and f'<h1 class="item-title" id="item-{item.id}-title">' \
         in single
