@@ -51,6 +51,11 @@ def start_server(database_url, workers=4, extra_env=None):
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(url + "/categories.json", timeout=2)
+            # The first worker answers; a burst meant for several needs them all at accept().
+            # On a busy machine the others can take a second to be scheduled after the fork.
+            while len(_children(process.pid)) < workers and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1)
             return LiveServer(url, process)
         except OSError:
             if process.poll() is not None:
@@ -58,6 +63,21 @@ def start_server(database_url, workers=4, extra_env=None):
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the server did not start within 30 seconds")
+
+
+def _children(pid):
+    """The processes whose parent is `pid` (gunicorn's workers, for its master)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The command may hold spaces and brackets; the fields after the last ")" do not.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 @pytest.fixture
