@@ -45,6 +45,8 @@ def main():
                              "the benchmark proposal instead of pages; give no paths")
     parser.add_argument("--sort", default="tottime", help="cProfile's order: tottime, cumulative")
     parser.add_argument("--lines", type=int, default=25, help="cProfile's lines to print")
+    parser.add_argument("--sql", action="store_true",
+                        help="also print each SQL statement of a request with its mean time")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("SEARCH_INDEX_DIR", str(SEARCH_INDEX))
@@ -71,14 +73,27 @@ def main():
     with app.app_context():
         engine = db.engine
     control = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", re.I)
-    event.listen(engine, "before_cursor_execute",
-                 lambda *a: None if control.match(a[2]) else statements.append(a[2]))
+    timings = {}
+
+    def before(conn, cursor, statement, *rest):
+        if not control.match(statement):
+            statements.append(statement)
+            conn.info["forum_bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, *rest):
+        started_at = conn.info.pop("forum_bench_started", None)
+        if started_at is not None:
+            timings.setdefault(statement, []).append(time.perf_counter() - started_at)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     for path in args.paths:
         for _ in range(30):
             response = client.get(path, headers=headers)
         if response.status_code != 200:
             raise SystemExit(f"{path} answered {response.status_code}")
         statements.clear()
+        timings.clear()
         started = time.perf_counter()
         for _ in range(args.requests):
             client.get(path, headers=headers)
@@ -87,6 +102,10 @@ def main():
               f"statements, {len(response.data) / 1000:.0f} KB "
               f"({'anonymous' if args.anonymous else 'signed in'}, "
               f"{engine.url.get_backend_name()})")
+        if args.sql:
+            for statement, spent in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
+                print(f"  {sum(spent) / args.requests * 1000:6.2f} ms  "
+                      f"{' '.join(statement.split())[:160]}")
         if args.profile:
             profiled(args, lambda: [client.get(path, headers=headers)
                                     for _ in range(args.requests)])

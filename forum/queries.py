@@ -240,11 +240,12 @@ AMENDMENT_SORTS = ("top", "new", "controversial")
 RANKED = ("open", "in_lab", "accepted", "composited", "rejected", "answered", "not_selected")
 
 
-def _rank_column():
+def _rank_column(counted):
+    """Each counted item's place among its proposal's counted items of the same kind."""
     from .models import Amendment
 
     return func.row_number().over(
-        partition_by=(Amendment.proposal_id, Amendment.kind),
+        partition_by=(Amendment.proposal_id, Amendment.kind, case((counted, 1), else_=0)),
         order_by=(Amendment.score.desc(), (Amendment.up_count + Amendment.down_count).desc(),
                   Amendment.created_at, Amendment.id)).label("rank")
 
@@ -260,30 +261,32 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
 
     if sort not in AMENDMENT_SORTS:
         sort = "top"
-    visible = Amendment.status.in_(RANKED)
-    if not viewer.is_staff:
-        visible = visible & (Amendment.hidden_at.is_(None) | (Amendment.user_id == viewer.id))
-    ranked = (select(Amendment.id.label("id"), _rank_column())
-              .where(Amendment.proposal_id == proposal.id, Amendment.status.in_(RANKED),
-                     Amendment.hidden_at.is_(None))
-              .subquery())
-    keys = (select(Amendment.id.label("id"), ranked.c.rank.label("rank"))
-            .outerjoin(ranked, ranked.c.id == Amendment.id)
-            .where(Amendment.proposal_id == proposal.id))
+    # One pass over the proposal's items numbers the ranked ones; filters apply afterwards, so
+    # that a filtered page still shows each item's rank among all of them.
+    counted = Amendment.status.in_(RANKED) & Amendment.hidden_at.is_(None)
+    every = (select(Amendment.id, Amendment.kind, Amendment.status, Amendment.hidden_at,
+                    Amendment.user_id, Amendment.start, Amendment.end, Amendment.created_at,
+                    Amendment.controversy,
+                    case((counted, _rank_column(counted)), else_=None).label("rank"))
+             .where(Amendment.proposal_id == proposal.id).subquery())
+    keys = select(every.c.id, every.c.rank)
     if not include_withdrawn:
-        keys = keys.where(visible)
+        shown = every.c.status.in_(RANKED)
+        if not viewer.is_staff:
+            shown = shown & (every.c.hidden_at.is_(None) | (every.c.user_id == viewer.id))
+        keys = keys.where(shown)
     if kind in ("amendment", "clarification"):
-        keys = keys.where(Amendment.kind == kind)
+        keys = keys.where(every.c.kind == kind)
     if paragraph:
         # An item concerns paragraph p if its range covers p, or it inserts just before p.
-        keys = keys.where(Amendment.start <= paragraph,
-                          (Amendment.end >= paragraph) | (Amendment.start == paragraph))
+        keys = keys.where(every.c.start <= paragraph,
+                          (every.c.end >= paragraph) | (every.c.start == paragraph))
     if sort == "new":
-        order = [Amendment.created_at.desc(), Amendment.id.desc()]
+        order = [every.c.created_at.desc(), every.c.id.desc()]
     elif sort == "controversial":
-        order = [Amendment.controversy.desc(), Amendment.created_at, Amendment.id]
+        order = [every.c.controversy.desc(), every.c.created_at, every.c.id]
     else:
-        order = [Amendment.kind, ranked.c.rank.is_(None), ranked.c.rank]
+        order = [every.c.kind, every.c.rank.is_(None), every.c.rank]
     page = max(int(page), 1)
     # The page is chosen on narrow rows; only its own items are read whole, with their authors.
     chosen = (keys.add_columns(func.row_number().over(order_by=order).label("position"))
