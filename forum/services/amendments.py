@@ -12,8 +12,8 @@ from ..extensions import db
 from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import Amendment, Proposal, Topic, utcnow
-from ..paragraphs import (UNCLOSED_FENCE, check_range, join, normalise, replace_range, split,
-                          unclosed_fence, word_diff)
+from ..paragraphs import (UNCLOSED_FENCE, check_range, cook_blocks, join, normalise,
+                          replace_range, split, unclosed_fence, word_diff)
 from ..texts import as_text
 from .. import search
 from . import audit, notifications
@@ -99,11 +99,20 @@ def _stored_redline(kind, blocks, start, end, text):
 
 
 def preview_item(user, proposal_id, kind, start, end, text, rationale):
+    """What the member sees before submitting, cooked as the page will show it: for an
+    amendment the word diff and the whole text after the change, numbered, with the new
+    paragraphs marked; for a clarification the question. Refuses what submitting would."""
     proposal = get_proposal(proposal_id)
     require(permissions.can_propose_amendment(user, proposal))
-    version, blocks, start, end, text, _ = check_item(proposal, kind, start, end, text,
-                                                      rationale)
-    return redline(blocks, start, end, text) if kind == "amendment" else None
+    version, blocks, start, end, text, rationale = check_item(proposal, kind, start, end, text,
+                                                              rationale)
+    shown = {"rationale_html": cook(rationale) if rationale else ""}
+    if kind != "amendment":
+        return shown | {"question_html": cook(text)}
+    after = replace_range(blocks, start, end, text)
+    return shown | redline(blocks, start, end, text) | {
+        "paragraphs": list(enumerate(cook_blocks(after, cook), start=1)),
+        "changed": range(start, start + len(split(text)))}
 
 
 def _change_key(version_number, kind, start, end, text):

@@ -73,8 +73,6 @@ def new(proposal_id):
             if "preview" in data:
                 preview = amendments.preview_item(current_user, proposal.id, kind, form["start"],
                                                   form["end"], form["text"], form["rationale"])
-                if preview is None:
-                    preview = {"question": form["text"]}
             else:
                 item = amendments.propose_item(current_user, proposal.id, kind, form["start"],
                                                form["end"], form["text"], form["rationale"])

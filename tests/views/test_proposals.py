@@ -139,6 +139,42 @@ def test_plain_form_flow_without_javascript(client, make):
     assert "Supported ✓" in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
 
 
+def test_the_preview_shows_the_text_after_the_change_as_it_will_read(client, make):
+    """From a paragraph's "Insert after", the member previews new paragraphs and reads the
+    resulting text cooked and numbered as the proposal page will show it, with the new
+    paragraphs marked, and their reasons cooked."""
+    import re
+
+    proposal = make.proposal()
+    login(client, make.user())
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    insert = re.search(r'href="([^"]+)">Insert after<span class="visually-hidden"> paragraph 2<',
+                       page).group(1).replace("&amp;", "&")
+    form = client.get(insert).get_data(as_text=True)
+    assert 'name="start" type="number" min="1" max="5" value="3"' in form
+    assert 'name="end" type="number" min="0" max="4" value="2"' in form
+    assert '></textarea>' in form  # an insertion starts from empty text
+    html = client.post(f"/proposals/{proposal.id}/amend", data={
+        "kind": "amendment", "start": "3", "end": "2", "preview": "1",
+        "text": "Homes are **insulated** to a high standard.\n\n- heat pumps\n- solar",
+        "rationale": "Bills fall _for good_."}).get_data(as_text=True)
+    assert "What changes: new text after paragraph 2" in html
+    result = html.split("The text after the change", 1)[1]
+    numbered = re.findall(r'<li value="(\d+)" class="paragraph( is-new)?">', result)
+    assert numbered == [("1", ""), ("2", ""), ("3", " is-new"), ("4", " is-new"), ("5", ""),
+                        ("6", "")]
+    assert "<strong>insulated</strong>" in result and "<li>heat pumps</li>" in result
+    assert "**insulated**" not in result  # cooked, not the raw Markdown
+    assert "Rents are capped at a third of income." in result  # what follows is renumbered
+    assert "<em>for good</em>" in result
+
+    html = client.post(f"/proposals/{proposal.id}/amend", data={
+        "kind": "clarification", "start": "3", "end": "3", "preview": "1",
+        "text": "Which **income**: gross or net?"}).get_data(as_text=True)
+    assert "Your question about paragraph 3:" in html
+    assert "<strong>income</strong>" in html.split('id="preview"', 1)[1]
+
+
 def test_ineligible_members_read_and_see_why(client, make):
     process = make.process(scope="scotland")
     proposal = make.proposal(process)
