@@ -134,13 +134,18 @@ def _render(name, **context):
             env.get_template(f"mail/{name}.html").render(**context))
 
 
+def _stop_all_url(user):
+    """Every mail also offers to stop all mail at once, not only its own kind."""
+    return absolute(f"/email/unsubscribe/{unsubscribe_token(user.id, 'all')}")
+
+
 def render_notification(user, notification):
     """(subject, text, html, headers) of the mail for one notification."""
     scope_url = absolute(f"/email/unsubscribe/{unsubscribe_token(user.id, notification.kind)}")
     line = describe(notification)
     text, html = _render("notification", user=user, line=line, kind=KINDS[notification.kind],
                          data=notification.data, link=absolute(notification.data.get("url", "/")),
-                         unsubscribe_url=scope_url,
+                         unsubscribe_url=scope_url, unsubscribe_all_url=_stop_all_url(user),
                          preferences_url=absolute("/notifications/preferences"))
     return f"[Forum] {line}", text, html, _unsubscribe_headers(scope_url)
 
@@ -150,7 +155,7 @@ def render_digest(user, notifications, more):
     items = [{"line": describe(n), "link": absolute(n.data.get("url", "/")),
               "excerpt": n.shown_data.get("excerpt", "")} for n in notifications]
     text, html = _render("digest", user=user, items=items, more=more,
-                         unsubscribe_url=scope_url,
+                         unsubscribe_url=scope_url, unsubscribe_all_url=_stop_all_url(user),
                          notifications_url=absolute("/notifications"),
                          preferences_url=absolute("/notifications/preferences"))
     count = len(notifications) + more

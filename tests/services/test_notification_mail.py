@@ -89,6 +89,26 @@ def test_the_link_in_the_mail_asks_before_unsubscribing(client, make, ann, mailb
     assert mailing.preferences(ann.id)["replied"] == "never"
 
 
+def test_every_mail_offers_to_stop_all_mail(client, make, ann, mailbox, runner):
+    ben = make.user("ben")
+    reply_to(make, ann, ben)
+    message = mailbox.wait_for(to="ann@example.org")
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    url = re.search(r"Stop all mail from the forum: (\S+)", plain).group(1)
+    assert f'<a href="{url}">Stop all mail from the forum</a>' in html
+    assert url != message["List-Unsubscribe"].strip("<>")  # that one stops replies only
+    page = client.get(link_path(url)).get_data(as_text=True)
+    assert "Stop all mail from the forum?" in page
+    assert client.post(link_path(url)).status_code == 200
+    assert set(mailing.preferences(ann.id).values()) == {"never"}
+    mailbox.clear()
+    make.reply(make.topic(user=ben), user=make.user(), raw="Thanks @ann.")
+    reply_to(make, ann, ben)
+    assert "Sent 0" in cli(runner, "send-mail")
+    assert mailbox.messages_to("ann@example.org") == []
+
+
 def test_unsubscribe_links_cannot_be_forged_or_turned_on_another_member(client, app, make,
                                                                          ann):
     ben = make.user("ben")
@@ -215,6 +235,8 @@ def test_the_daily_digest(app, make, ann, mailbox, runner):
     # A reply hidden by a moderator since is listed without its words.
     assert "zorblatt" not in text and "zorblatt" not in html
     assert "/email/unsubscribe/" in message["List-Unsubscribe"]
+    stop_all = re.search(r"Stop all mail from the forum: (\S+)", text).group(1)
+    assert mailing.read_unsubscribe_token(stop_all.rsplit("/", 1)[1]) == (ann.id, "all")
     # Each notification goes in one digest only.
     mailbox.clear()
     assert "Queued 0 digests" in cli(runner, "send-digests")
