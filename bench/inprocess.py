@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import event
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.seed import (BENCH_PASSWORD, BENCH_USERNAME, DEFAULT_DATABASE_URL,  # noqa: E402
@@ -52,8 +54,6 @@ def main():
     os.environ.setdefault("SEARCH_INDEX_DIR", str(SEARCH_INDEX))
     os.environ["FORUM_ENV"] = "production"
     os.environ.setdefault("SECRET_KEY", "in-process benchmark key, never served " * 2)
-    from sqlalchemy import event
-
     from bench.bench_wsgi import app
     from forum.extensions import db
 
@@ -69,24 +69,9 @@ def main():
             "login": BENCH_USERNAME, "password": BENCH_PASSWORD, "csrf_token": token})
         if signed_in.status_code != 302:
             raise SystemExit(f"could not sign in as {BENCH_USERNAME}: {signed_in.status_code}")
-    statements = []
     with app.app_context():
         engine = db.engine
-    control = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", re.I)
-    timings = {}
-
-    def before(conn, cursor, statement, *rest):
-        if not control.match(statement):
-            statements.append(statement)
-            conn.info["forum_bench_started"] = time.perf_counter()
-
-    def after(conn, cursor, statement, *rest):
-        started_at = conn.info.pop("forum_bench_started", None)
-        if started_at is not None:
-            timings.setdefault(statement, []).append(time.perf_counter() - started_at)
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
+    statements, timings = watch_statements(engine)
     for path in args.paths:
         for _ in range(30):
             response = client.get(path, headers=headers)
@@ -103,12 +88,37 @@ def main():
               f"({'anonymous' if args.anonymous else 'signed in'}, "
               f"{engine.url.get_backend_name()})")
         if args.sql:
-            for statement, spent in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
-                print(f"  {sum(spent) / args.requests * 1000:6.2f} ms  "
-                      f"{' '.join(statement.split())[:160]}")
+            print_statements(timings, args.requests)
         if args.profile:
             profiled(args, lambda: [client.get(path, headers=headers)
                                     for _ in range(args.requests)])
+
+
+def watch_statements(engine):
+    """([statement, ...], {statement: [seconds, ...]}) of what the engine runs from now on,
+    transaction control aside."""
+    control = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", re.I)
+    statements, timings = [], {}
+
+    def before(conn, cursor, statement, *rest):
+        if not control.match(statement):
+            statements.append(statement)
+            conn.info["forum_bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, *rest):
+        started_at = conn.info.pop("forum_bench_started", None)
+        if started_at is not None:
+            timings.setdefault(statement, []).append(time.perf_counter() - started_at)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    return statements, timings
+
+
+def print_statements(timings, requests):
+    """Each statement's mean time a request, the slowest first."""
+    for statement, spent in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
+        print(f"  {sum(spent) / requests * 1000:6.2f} ms  {' '.join(statement.split())[:160]}")
 
 
 def profiled(args, run):
@@ -123,7 +133,7 @@ def time_votes(app, client, headers, args):
     """Votes by members on the open items of the proposal with the most amendments, each one
     the opposite of what that member holds (so every vote changes a row), as bench/proposal.py
     sends them."""
-    from sqlalchemy import event, select
+    from sqlalchemy import select
 
     from forum.extensions import db
     from forum.models import Amendment, AmendmentVote, Proposal, User
@@ -148,8 +158,7 @@ def time_votes(app, client, headers, args):
     # then add to an unread "votes on your amendment" notification rather than make one.
     pairs = [(item, user, name) for user, name in members
              for item, author in items[:20] if author != user]
-    statements = []
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    statements, timings = watch_statements(engine)
 
     def vote(n):
         item, user, name = pairs[n % len(pairs)]
@@ -163,12 +172,15 @@ def time_votes(app, client, headers, args):
     for n in range(30):
         vote(n)
     statements.clear()
+    timings.clear()
     started = time.perf_counter()
     for n in range(30, 30 + args.requests):
         vote(n)
     mean = (time.perf_counter() - started) / args.requests * 1000
     print(f"vote: {mean:.2f} ms a vote, {len(statements) / args.requests:.1f} SQL statements "
-          f"(transaction control included; {engine.url.get_backend_name()})")
+          f"(transaction control aside; {engine.url.get_backend_name()})")
+    if args.sql:
+        print_statements(timings, args.requests)
     if args.profile:
         profiled(args, lambda: [vote(n) for n in range(30 + args.requests,
                                                         30 + 2 * args.requests)])
