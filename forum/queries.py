@@ -207,11 +207,32 @@ def topic_posts(viewer, topic, page, per_page):
     rows = db.session.execute(_PAGE_OF_POSTS, {
         "topic_id": topic.id, "first": first, "last": first + per_page - 1})
     posts = [PostRow(row, topic) for row in rows]
-    liked = set()
-    if viewer.is_authenticated and posts:
-        liked = set(db.session.scalars(_LIKED, {"user_id": viewer.id,
-                                                "post_ids": [p.id for p in posts]}))
-    return posts, liked
+    return posts, _liked(viewer, posts)
+
+
+def _liked(viewer, posts):
+    if not viewer.is_authenticated or not posts:
+        return set()
+    return set(db.session.scalars(_LIKED, {"user_id": viewer.id,
+                                           "post_ids": [p.id for p in posts]}))
+
+
+_STREAM = select(Post.id).where(Post.topic_id == bindparam("topic_id")).order_by(Post.post_number)
+_POSTS_BY_ID = _PAGE_OF_POSTS.where(Post.id.in_(bindparam("post_ids", expanding=True)))
+
+
+def topic_stream(topic):
+    """The ids of every post of the topic by post number (Discourse's post_stream.stream)."""
+    return list(db.session.scalars(_STREAM, {"topic_id": topic.id}))
+
+
+def topic_posts_by_id(viewer, topic, post_ids):
+    """The topic's posts among `post_ids`, by post number, and which of them the viewer liked."""
+    rows = db.session.execute(_POSTS_BY_ID, {
+        "topic_id": topic.id, "first": 1, "last": topic.highest_post_number,
+        "post_ids": list(post_ids)})
+    posts = [PostRow(row, topic) for row in rows]
+    return posts, _liked(viewer, posts)
 
 
 def read_state(viewer, topic):

@@ -50,6 +50,12 @@ def scenario_topic(api, client, make):
     assert len(data["post_stream"]["posts"]) == 4
     api.call("GET", f"/t/{topic.slug}/{topic.id}.json?page=1", 200)
     assert api.call("GET", f"/t/{topic.id}/3.json", 200)["id"] == topic.id
+    stream = data["post_stream"]["stream"]
+    posts = api.call("GET", f"/t/{topic.id}/posts.json?post_ids[]={stream[2]}&post_ids[]="
+                     f"{stream[3]}", 200)["post_stream"]["posts"]
+    assert [p["post_number"] for p in posts] == [3, 4]
+    api.call("GET", f"/t/{topic.id}/posts.json?post_ids[]=x", 422)
+    api.call("GET", "/t/99999/posts.json?post_ids[]=1", 404)
     api.call("GET", "/t/99999.json", 404)
     api.call("GET", "/t/99999/2.json", 404)
     login(client, make.user())

@@ -6,6 +6,7 @@ from flask_login import current_user
 from .. import permissions, queries, ratelimits, serializers
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
+from ..ids import as_id
 from ..markup import cook
 from ..models import Category, Post, Topic
 from ..services import posts as post_service
@@ -127,11 +128,19 @@ def _thread_page(topic, page, anchor=""):
     return None
 
 
-def _topic_page(topic, page, fmt, target_post_number=None, composer=None, status=200):
+def _unreadable(topic, fmt):
+    """The answer for a reader who may not read the topic's posts, or None: 404 where they may
+    not know it exists, the hidden-topic notice where it is hidden from them."""
     if not permissions.can_see_topic(current_user, topic):
         abort(404)
     if topic.hidden_at is not None and not permissions.sees_hidden(current_user, topic.user_id):
         return hidden_topic(topic, fmt)
+    return None
+
+
+def _topic_page(topic, page, fmt, target_post_number=None, composer=None, status=200):
+    if (refused := _unreadable(topic, fmt)) is not None:
+        return refused
     if fmt == "html" and composer is None and (elsewhere := _thread_page(
             topic, page, f"#post-{target_post_number}" if target_post_number else "")):
         return elsewhere
@@ -159,7 +168,8 @@ def _topic_page(topic, page, fmt, target_post_number=None, composer=None, status
             "details": {"created_by": serializers.basic_user(topic.user),
                         "can_create_post": bool(permissions.can_reply(current_user, topic))},
             "post_stream": {"posts": [serializers.post(p, current_user, p.id in liked)
-                                      for p in posts]},
+                                      for p in posts],
+                            "stream": queries.topic_stream(topic)},
         })
     return render_template("topic.html", topic=topic, posts=posts, liked=liked, page=page,
                            last_page=last_page, per_page=per_page, state=state,
@@ -205,6 +215,29 @@ def show(slug, topic_id, fmt):
 @bp.route("/t/<int:topic_id>.json")
 def show_by_id_json(topic_id):
     return _topic_page(post_service.get_topic(topic_id), page_arg(), "json")
+
+
+MAX_POST_IDS = 100
+
+
+@bp.route("/t/<int:topic_id>/posts.json")
+def posts_json(topic_id):
+    """Discourse's way to read a long topic: the ids from post_stream.stream, a batch at a
+    time, as `post_ids[]=…`."""
+    topic = post_service.get_topic(topic_id)
+    if (refused := _unreadable(topic, "json")) is not None:
+        return refused
+    given = request.args.getlist("post_ids[]") + request.args.getlist("post_ids")
+    post_ids = [as_id(value) for value in given]
+    if not given or None in post_ids:
+        raise ValidationFailed(field_errors={"post_ids": [
+            "Give the posts as post_ids[]=…, each a whole number from the topic's stream."]})
+    if len(post_ids) > MAX_POST_IDS:
+        raise ValidationFailed(field_errors={"post_ids": [
+            f"Ask for at most {MAX_POST_IDS} posts at a time."]})
+    posts, liked = queries.topic_posts_by_id(current_user, topic, post_ids)
+    return jsonify({"id": topic.id, "post_stream": {
+        "posts": [serializers.post(p, current_user, p.id in liked) for p in posts]}})
 
 
 @bp.route("/t/<int:topic_id>")

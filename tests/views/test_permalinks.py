@@ -59,3 +59,41 @@ def test_json_pages_past_the_end_are_empty_so_a_script_stops(client, make):
     # A page in the browser past the end shows the last one.
     assert "Reply number 26" in client.get(f"/t/{topic.slug}/{topic.id}?page=9").get_data(
         as_text=True)
+
+
+def test_a_script_reads_a_long_topic_through_its_stream_as_in_discourse(client, make):
+    from forum.services import moderation
+
+    topic = grown(make, replies=44)  # 45 posts: the first page holds 20
+    other = grown(make, replies=1)
+    first = client.get(f"/t/{topic.id}.json")
+    assert_documented(first, "GET", f"/t/{topic.id}.json")
+    stream = first.get_json()["post_stream"]["stream"]
+    assert len(stream) == 45 and len(first.get_json()["post_stream"]["posts"]) == 20
+    assert stream[:20] == [p["id"] for p in first.get_json()["post_stream"]["posts"]]
+    read = []
+    for start in range(20, 45, 20):
+        batch = stream[start:start + 20]
+        response = client.get(f"/t/{topic.id}/posts.json",
+                              query_string=[("post_ids[]", i) for i in reversed(batch)])
+        assert_documented(response, "GET", f"/t/{topic.id}/posts.json")
+        read += [p["id"] for p in response.get_json()["post_stream"]["posts"]]
+    assert read == stream[20:]  # every post once, by post number
+    last = client.get(f"/t/{topic.id}/posts.json?post_ids[]={stream[44]}").get_json()
+    assert [p["post_number"] for p in last["post_stream"]["posts"]] == [45]
+    # Another topic's post is left out; bad batches are refused with a reason.
+    other_post = client.get(f"/t/{other.id}.json").get_json()["post_stream"]["stream"][0]
+    assert client.get(f"/t/{topic.id}/posts.json?post_ids[]={other_post}").get_json()[
+        "post_stream"]["posts"] == []
+    for query in ("", "?post_ids[]=abc", "?post_ids[]=1.5",
+                  "?" + "&".join(f"post_ids[]={i}" for i in range(1, 102))):
+        refused = client.get(f"/t/{topic.id}/posts.json{query}")
+        assert refused.status_code == 422 and refused.get_json()["errors"], query
+    # A hidden post's words stay hidden here too; a hidden topic's posts are refused.
+    staff = make.user(role="moderator")
+    moderation.hide(staff, "post", stream[30], "Off topic")
+    hidden = client.get(f"/t/{topic.id}/posts.json?post_ids[]={stream[30]}").get_json()
+    assert "Reply number 31" not in str(hidden)
+    moderation.hide(staff, "topic", topic.id, "Under review")
+    assert client.get(f"/t/{topic.id}/posts.json?post_ids[]={stream[0]}").status_code == 403
+    assert client.get(f"/t/{topic.id + 1000}/posts.json?post_ids[]=1").status_code == 404
