@@ -323,15 +323,16 @@ def paragraph_counts(proposal, paragraph_count):
     """How many amendments and clarifications concern each paragraph: {n: (amend, clarify)}."""
     from .models import Amendment
 
-    ranges = db.session.execute(select(Amendment.kind, Amendment.start, Amendment.end).where(
-        Amendment.proposal_id == proposal.id, Amendment.status.in_(RANKED),
-        Amendment.hidden_at.is_(None))).all()
+    ranges = db.session.execute(
+        select(Amendment.kind, Amendment.start, Amendment.end, func.count())
+        .where(Amendment.proposal_id == proposal.id, Amendment.status.in_(RANKED),
+               Amendment.hidden_at.is_(None))
+        .group_by(Amendment.kind, Amendment.start, Amendment.end)).all()
     counts = {n: [0, 0] for n in range(1, paragraph_count + 2)}
-    for kind, start, end in ranges:
+    for kind, start, end, items in ranges:
         slot = 0 if kind == "amendment" else 1
-        for n in range(start, max(end, start) + 1):
-            if n in counts:
-                counts[n][slot] += 1
+        for n in range(start, min(max(end, start), paragraph_count + 1) + 1):
+            counts[n][slot] += items
     return counts
 
 

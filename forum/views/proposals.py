@@ -7,7 +7,6 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..ids import as_id
 from ..models.deliberation import PROPOSAL_STATUSES, SCOPES
 from ..queries import PROPOSAL_SORTS
-from ..paragraphs import split
 from ..services import deliberation
 from ..services.voting import my_votes
 from . import page_arg, params
@@ -77,8 +76,8 @@ def show(proposal_id, fmt):
 
     proposal = deliberation.get_proposal(proposal_id)
     version = deliberation.current_version(proposal)
-    blocks = split(version.body)
-    counts = queries.paragraph_counts(proposal, len(blocks))
+    numbered = len(version.paragraphs_cooked)
+    counts = queries.paragraph_counts(proposal, numbered)
     is_supporter = bool(queries.supported(current_user, [proposal.id]))
     if fmt == "json":
         return jsonify({"proposal": serializers.proposal(proposal, version, is_supporter, counts,
@@ -96,7 +95,7 @@ def show(proposal_id, fmt):
 
     return render_template(
         "proposals/show.html", proposal=proposal, process=proposal.process, version=version,
-        paragraphs=list(zip(range(1, len(blocks) + 1), version.paragraphs_cooked)),
+        paragraphs=list(zip(range(1, numbered + 1), version.paragraphs_cooked)),
         counts=counts, items=items, votes=votes, sort=sort, kind=kind,
         paragraph=_paragraph_arg(), is_supporter=is_supporter,
         can_support=permissions.can_support_proposal(current_user, proposal),
