@@ -67,6 +67,10 @@ def check_item(proposal, kind, start, end, text, rationale):
                               "characters."]
         if len(rationale) > RATIONALE_MAX:
             errors["rationale"] = [f"Keep it under {RATIONALE_MAX:,} characters."]
+        if "start" not in errors and "text" not in errors \
+                and normalise(join(blocks[start - 1:end])) == normalise(text):
+            errors["text"] = ["Write your question here: this box still holds the "
+                              "paragraph's own text."]
     else:
         if len(text) > TEXT_MAX:
             errors["text"] = [f"The new text is at most {TEXT_MAX:,} characters."]

@@ -68,11 +68,20 @@ def new(proposal_id):
         form["text"] = ""
     errors, preview, status = {}, None, 200
     verdict = permissions.can_propose_amendment(current_user, proposal)
+    # The range the member has seen their text against: the one the box was filled from,
+    # then the one of their last preview. Submitting a different range previews it first, so
+    # widening the range never deletes paragraphs unseen.
+    chosen = f"{form['start']}:{form['end']}"
+    seen = data.get("checked", chosen) if request.method == "POST" else chosen
+    form["checked"] = seen
+    widened = kind == "amendment" and seen != chosen and "preview" not in data
     if request.method == "POST":
         try:
-            if "preview" in data:
+            if "preview" in data or widened:
                 preview = amendments.preview_item(current_user, proposal.id, kind, form["start"],
                                                   form["end"], form["text"], form["rationale"])
+                preview["range_changed_from"] = seen.split(":") if widened else None
+                form["checked"] = chosen
             else:
                 item = amendments.propose_item(current_user, proposal.id, kind, form["start"],
                                                form["end"], form["text"], form["rationale"])

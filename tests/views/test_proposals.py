@@ -175,6 +175,57 @@ def test_the_preview_shows_the_text_after_the_change_as_it_will_read(client, mak
     assert "<strong>income</strong>" in html.split('id="preview"', 1)[1]
 
 
+def test_widening_the_range_after_the_box_was_filled_is_previewed_before_it_counts(client,
+                                                                                   make):
+    """Amend on paragraph 2, then change "To" to 3: the text in the box would delete paragraph
+    3 unseen, so submitting shows the change first and only the next submit counts."""
+    import re
+
+    from forum.models import Amendment
+
+    proposal = make.proposal()
+    login(client, make.user())
+    form = client.get(f"/proposals/{proposal.id}/amend?start=2&end=2").get_data(as_text=True)
+    checked = re.search(r'name="checked" value="([^"]*)"', form).group(1)
+    assert checked == "2:2"
+    fields = {"kind": "amendment", "start": "2", "end": "3", "checked": checked,
+              "text": "We will build council homes at scale, fast.",
+              "rationale": "Speed matters for families waiting."}
+    held = client.post(f"/proposals/{proposal.id}/amend", data=fields)
+    html = held.get_data(as_text=True)
+    assert held.status_code == 200 and db.session.query(Amendment).count() == 0
+    assert "Not submitted yet: you changed the range to paragraphs 2–3" in html
+    redline = re.search(r'<div class="redline">(.*?)</div>', html, re.S).group(1)
+    assert "<del>" in redline and "Rents" in redline  # paragraph 3's words, struck out
+    assert "We will build council homes at scale, fast.</textarea>" in html  # nothing lost
+    assert re.search(r'name="checked" value="([^"]*)"', html).group(1) == "2:3"
+    done = client.post(f"/proposals/{proposal.id}/amend", data=dict(fields, checked="2:3"))
+    assert done.status_code == 302 and db.session.query(Amendment).count() == 1
+    # The range the box was filled from submits at once.
+    again = client.post(f"/proposals/{proposal.id}/amend", data=dict(
+        fields, start="3", end="3", checked="3:3", text="Rents are capped at a quarter."))
+    assert again.status_code == 302 and db.session.query(Amendment).count() == 2
+
+
+def test_a_clarification_must_ask_something_other_than_the_paragraph(client, make):
+    """Switching the form to a clarification leaves the paragraph in the box: submitting it
+    as the question is refused, with the box kept."""
+    proposal = make.proposal()
+    login(client, make.user())
+    refused = client.post(f"/proposals/{proposal.id}/amend", data={
+        "kind": "clarification", "start": "3", "end": "3", "checked": "3:3",
+        "text": "Rents are capped at a third of income.", "rationale": "Who decides income?"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "this box still holds the paragraph&#39;s own text" in html
+    assert "Who decides income?</textarea>" in html
+    response = client.post(f"/proposals/{proposal.id}/amendments.json", json={
+        "kind": "clarification", "start": 3, "end": 3,
+        "text": "Rents are capped at a third of income."})
+    assert response.status_code == 422
+    assert "this box still holds the paragraph's own text" in response.get_json()["errors"][0]
+
+
 def test_ineligible_members_read_and_see_why(client, make):
     process = make.process(scope="scotland")
     proposal = make.proposal(process)
