@@ -90,6 +90,9 @@ class Config:
     RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "30 per minute")
     RATELIMIT_SEARCH_NEW = os.environ.get("RATELIMIT_SEARCH_NEW", "15 per minute")
     RATELIMIT_SEARCH_IP = os.environ.get("RATELIMIT_SEARCH_IP", "60 per minute")
+    RATELIMIT_PREVIEW = os.environ.get("RATELIMIT_PREVIEW", "60 per minute")
+    RATELIMIT_PREVIEW_NEW = os.environ.get("RATELIMIT_PREVIEW_NEW", "30 per minute")
+    RATELIMIT_PREVIEW_IP = os.environ.get("RATELIMIT_PREVIEW_IP", "120 per minute")
     NEW_ACCOUNT_HOURS = _env_int("NEW_ACCOUNT_HOURS", 24)
     NEW_ACCOUNT_MAX_LINKS = _env_int("NEW_ACCOUNT_MAX_LINKS", 2)
     # Moderation: this many distinct members' flags hide an item at once, pending review.

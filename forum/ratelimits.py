@@ -105,6 +105,9 @@ votes = _both("votes", "RATELIMIT_VOTE", "RATELIMIT_VOTE_NEW", "RATELIMIT_VOTE_I
 flags = _both("flags", "RATELIMIT_FLAG", "RATELIMIT_FLAG_NEW", "RATELIMIT_FLAG_IP")
 searches = _both("searches", "RATELIMIT_SEARCH", "RATELIMIT_SEARCH_NEW", "RATELIMIT_SEARCH_IP",
                  methods=None)
+# Cooking a long text takes a worker up to a second or so; previews cost it and save nothing.
+previews = _both("previews", "RATELIMIT_PREVIEW", "RATELIMIT_PREVIEW_NEW",
+                 "RATELIMIT_PREVIEW_IP")
 
 
 def _creates_topic():

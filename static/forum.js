@@ -138,7 +138,7 @@
           box.hidden = !area.value.trim();
           box.innerHTML = '<h3 class="preview-label">Preview</h3>' + res.data.cooked;
         });
-      }, 350);
+      }, 700);
     });
   });
 })();

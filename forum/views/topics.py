@@ -331,6 +331,7 @@ def new_topic():
 
 
 @bp.route("/preview.json", methods=["POST"])
+@ratelimits.previews
 def preview():
     raw = params().get("raw", "")
     if not isinstance(raw, str):

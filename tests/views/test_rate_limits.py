@@ -353,3 +353,17 @@ def test_searches_per_account_and_per_ip(client, make):
     # Visitors share their address's allowance, which the member above used once.
     statuses = [client.get("/search?q=homes").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+@pytest.mark.app_config(**dict(LIMITED, RATELIMIT_PREVIEW="2 per minute",
+                               RATELIMIT_PREVIEW_NEW="2 per minute",
+                               RATELIMIT_PREVIEW_IP="3 per minute"))
+def test_previews_are_limited_per_account_and_per_ip(client, make):
+    """A preview cooks the text and keeps nothing, so it is limited like a post."""
+    login(client, make.user())
+    statuses = [client.post("/preview.json", json={"raw": "Some *words*."}).status_code
+                for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    client.post("/logout")
+    assert [client.post("/preview.json", json={"raw": "x"}).status_code
+            for _ in range(2)] == [200, 429]
