@@ -249,9 +249,17 @@ def recent_posts(user, limit=20):
         .options(joinedload(Post.topic)).order_by(Post.created_at.desc()).limit(limit)).all()
 
 
+USERNAME_LONGEST = 30
+
+
 def search_users(prefix, limit=10):
-    prefix = (prefix or "").lower().replace("%", "").replace("_", r"\_")
-    return db.session.scalars(select(User).where(User.username_lower.like(prefix + "%"))
+    """Members whose username starts with `prefix`; a prefix longer than any username finds
+    nobody without asking the database (SQLite refuses a LIKE pattern over 50,000 bytes)."""
+    prefix = (prefix or "").lower()
+    if len(prefix) > USERNAME_LONGEST:
+        return []
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return db.session.scalars(select(User).where(User.username_lower.like(pattern, escape="\\"))
                               .order_by(User.username_lower).limit(limit)).all()
 
 

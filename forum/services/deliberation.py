@@ -23,6 +23,7 @@ from .posts import open_thread, slugify
 SUMMARY_MAX = 500
 BODY_MAX = 50000
 PARAGRAPHS_MAX = 200
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
 
 
 def parse_time(value, field, errors):
@@ -35,7 +36,15 @@ def parse_time(value, field, errors):
         except ValueError:
             errors[field] = ["Give a date and time, e.g. 2027-03-01T18:00:00Z."]
             return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:
+        parsed = parsed.astimezone(timezone.utc) if parsed.tzinfo \
+            else parsed.replace(tzinfo=timezone.utc)
+    except OverflowError:  # the first or last day a datetime holds, moved by its zone
+        parsed = None
+    if parsed is None or not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        errors[field] = [f"Give a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]
+        return None
+    return parsed
 
 
 def _int(data, field, errors, default, low=0, high=1_000_000):

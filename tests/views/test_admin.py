@@ -298,6 +298,20 @@ def test_search_members_by_username(client, make):
     page = client.get("/admin/users?q=al").get_data(as_text=True)
     assert ">alice<" in page and ">albert<" in page
     assert ">bob<" not in page
+    make.user("al_bo")
+    make.user("alxbo")
+    # "_" and "%" are the characters typed, not wildcards.
+    page = client.get("/admin/users?q=al_").get_data(as_text=True)
+    assert ">al_bo<" in page and ">alxbo<" not in page and ">alice<" not in page
+    assert ">alice<" not in client.get("/admin/users?q=%25ice").get_data(as_text=True)
+    # A query longer than any username finds nobody, however long (SQLite refused a LIKE
+    # pattern of 50,000 characters with a 500).
+    for q in ("a" * 31, "a" * 60000):
+        long = client.get("/admin/users", query_string={"q": q})
+        assert long.status_code == 200 and ">alice<" not in long.get_data(as_text=True)
+    role = client.post(f"/admin/users/{make.user('cyd').id}/role",
+                       data={"role": "nonsense", "reason": "", "q": "a" * 60000})
+    assert role.status_code == 422
 
 
 def test_change_role_makes_a_moderator(client, make):

@@ -102,6 +102,26 @@ def test_refusals_say_why_and_change_nothing(client, make):
     assert client.get(f"/amendments/{item.id}.json").json["amendment"]["up"] == 0
 
 
+@pytest.mark.parametrize("field, value", [
+    ("proposals_close_at", "0001-01-01T00:00:00+05:00"),  # before the first day a date holds
+    ("labs_close_at", "9999-12-31T23:59:59-05:00"),       # after the last
+    ("amendments_close_at", "1999-06-01T00:00:00Z")])
+def test_a_deadline_out_of_any_sensible_range_is_refused_by_name(client, make, field, value):
+    login(client, make.user(role="admin"))
+    fields = {"kind": "priority_campaign", "scope": "uk", "title": "Priority Campaign 2027",
+              "description": "What we campaign on next year.",
+              "proposals_close_at": "2099-01-01T00:00:00Z",
+              "amendments_close_at": "2099-02-01T00:00:00Z",
+              "labs_close_at": "2099-03-01T00:00:00Z", field: value}
+    response = client.post("/processes.json", json=fields)
+    assert response.status_code == 422
+    assert response.json["errors"] == ["Give a date between the years 2000 and 2999."]
+    page = client.post("/processes/new", data=fields)
+    assert page.status_code == 422
+    assert "What we campaign on next year.</textarea>" in page.get_data(as_text=True)
+    assert client.get("/processes.json").json["processes"] == []
+
+
 def test_plain_form_flow_without_javascript(client, make):
     proposal = make.proposal()
     member = make.user()
