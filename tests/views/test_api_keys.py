@@ -126,6 +126,25 @@ def test_wrong_key_is_refused_even_with_a_session(client, make):
     assert "not valid" in response.get_json()["errors"][0]
 
 
+def test_a_key_works_beside_whatever_cookies_a_script_collected(client, make):
+    """A script with a cookie jar that fetched a page has an anonymous session cookie, and one
+    that signed someone in has their session and remember cookies: the key decides alone."""
+    make.category()
+    make.user("ana")
+    ben = make.user("ben")
+    _, plaintext = api_keys.issue_api_key(CONSOLE, "")
+    client.get("/login")  # an anonymous session, with a CSRF token in it
+    response = _post_topic(client, plaintext, "ana")
+    assert response.status_code == 200 and response.get_json()["username"] == "ana"
+    assert client.post("/login", data={"login": "ben", "password": PASSWORD,
+                                       "remember": "1"}).status_code == 302
+    assert client.get_cookie("remember_token") is not None
+    response = _post_topic(client, plaintext, "ana", title="Still ana's, not ben's")
+    assert response.status_code == 200 and response.get_json()["username"] == "ana"
+    # The browser session is untouched: ben is still signed in without the key.
+    assert client.get("/notifications.json").status_code == 200
+
+
 def test_key_for_a_suspended_member_is_refused(client, make):
     from datetime import timedelta
 
