@@ -9,11 +9,11 @@ from ..extensions import db
 from ..ids import as_id
 from ..models import (Amendment, IntakeEntry, LabDecision, LabDecisionItem, LabMember,
                       PolicyLab, ProposalVersion, User, utcnow)
-from ..paragraphs import check_range, join, replace_range, split
+from ..paragraphs import UNCLOSED_FENCE, check_range, join, replace_range, split, unclosed_fence
 from ..texts import as_text
 from . import audit, notifications
-from .amendments import _as_int
-from .deliberation import version_fields
+from .amendments import QUESTION_MAX, TEXT_MAX, _as_int
+from .deliberation import BODY_MAX, PARAGRAPHS_MAX, version_fields
 
 DECIDED = {"accept": "accepted", "composite": "composited", "reject": "rejected",
            "answer": "answered"}
@@ -211,8 +211,9 @@ def _decision_range(lab, decision, items, data, note):
         if kinds != {"clarification"}:
             raise ValidationFailed(field_errors={"amendment_id": [
                 "Only clarifications are answered."]})
-        if not text:
-            raise ValidationFailed(field_errors={"text": ["Write the answer."]})
+        if not 2 <= len(text) <= QUESTION_MAX * 2:
+            raise ValidationFailed(field_errors={"text": [
+                f"Write an answer of 2 to {QUESTION_MAX * 2:,} characters."]})
         return items[0].start, items[0].end, text
     if kinds != {"amendment"}:
         raise ValidationFailed(field_errors={"amendment_id": [
@@ -224,8 +225,10 @@ def _decision_range(lab, decision, items, data, note):
         reason = check_range(len(split(base_version(lab).body)), start, end)
     if reason:
         raise ValidationFailed(field_errors={"start": [reason]})
-    if len(text) > 20000:
-        raise ValidationFailed(field_errors={"text": ["At most 20,000 characters."]})
+    if len(text) > TEXT_MAX:
+        raise ValidationFailed(field_errors={"text": [f"At most {TEXT_MAX:,} characters."]})
+    if unclosed_fence(text):
+        raise ValidationFailed(field_errors={"text": [UNCLOSED_FENCE]})
     if end < start and not text:
         raise ValidationFailed(field_errors={"text": ["Write the text to insert."]})
     return start, end, text
@@ -260,6 +263,13 @@ def _publish_draft(actor, lab, note):
     if body == current_body(lab):
         raise Conflict("The draft is the same as version "
                        f"{lab.proposal.current_version_number}: decide something first.")
+    # The limits of a proposal's text hold for every version of it, however it was made.
+    if len(blocks) > PARAGRAPHS_MAX:
+        raise Conflict(f"The draft has {len(blocks)} paragraphs; a text has at most "
+                       f"{PARAGRAPHS_MAX}: composite some of the changes into fewer.")
+    if len(body) > BODY_MAX:
+        raise Conflict(f"The draft has {len(body):,} characters; a text has at most "
+                       f"{BODY_MAX:,}.")
     proposal = lab.proposal
     number = proposal.current_version_number + 1
     new = [d for d in lab_decisions if d.version_number is None]

@@ -163,6 +163,27 @@ def test_reject_needs_a_reason_and_answer_only_clarifications(lead, lab_with_ite
     assert db.session.get(Amendment, question.id).status == "answered"
 
 
+def test_lab_texts_keep_the_limits_every_other_text_keeps(lead, lab_with_items):
+    """A composite or an answer is text like any other: an unclosed code fence (which would
+    swallow every later paragraph of the ballot text), or an answer of any length, is refused;
+    and no version may pass the paragraph limit of a proposal."""
+    lab, first, second, third, question = lab_with_items
+    composite = {"decision": "composite", "amendment_ids": [first.id, second.id], "start": 2,
+                 "end": 3, "note": "Both."}
+    with pytest.raises(ValidationFailed, match="code block"):
+        labs.decide(lead, lab.id, dict(composite, text="```\nunclosed code"))
+    for answer in ("x", "y" * 4001):
+        with pytest.raises(ValidationFailed, match="answer of 2 to 4,000"):
+            labs.decide(lead, lab.id, {"decision": "answer", "amendment_id": question.id,
+                                       "text": answer})
+    assert db.session.get(Amendment, question.id).status == "in_lab"
+    many = "\n\n".join(f"Paragraph {n}." for n in range(201))
+    labs.decide(lead, lab.id, dict(composite, text=many))
+    with pytest.raises(Conflict, match="draft has 203 paragraphs; a text has at most 200"):
+        labs.publish(lead, lab.id)
+    assert db.session.get(Proposal, lab.proposal_id).current_version_number == 1
+
+
 def test_publish_versions_and_finalise(make, lead, lab_with_items):
     lab, first, second, third, question = lab_with_items
     with pytest.raises(Conflict, match="same as version 1"):
