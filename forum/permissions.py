@@ -434,6 +434,9 @@ def can_close_window(user, proposal):
         return verdict
     if not (user.is_staff or is_section_lead(user, proposal.section_id)):
         return deny("Only moderators and the section's leads can close a window early.")
+    if proposal.user_id == user.id and not user.is_admin:
+        return deny("You wrote this proposal: a moderator or another of the section's leads "
+                    "closes its window early.")
     if proposal.status != "open":
         return deny(f"This proposal is {proposal.status.replace('_', ' ')}: "
                     "its window is not open.")
@@ -451,6 +454,18 @@ def can_lead_lab(user, lab, members=None):
         return deny("Only the lab's leads can do that.")
     if lab.status != "open":
         return deny("This lab is finalised: its text is frozen.")
+    return ALLOW
+
+
+def can_decide_items(user, lab, items, members=None):
+    """A lead decides on the lab's items, except on their own: nobody judges their own
+    amendment. Another lead, or an admin, decides on it."""
+    if not (verdict := can_lead_lab(user, lab, members)):
+        return verdict
+    own = [item.id for item in items if item.user_id == user.id]
+    if own and not user.is_admin:
+        return deny(f"You wrote #{own[0]}: another of the lab's leads, or an admin, decides "
+                    "on it.")
     return ALLOW
 
 

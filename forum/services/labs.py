@@ -167,6 +167,7 @@ def decide(actor, lab_id, data):
         lab = _locked_lab(lab.id)
         require(permissions.can_lead_lab(actor, lab, members(lab)))
         items = _intake_items(lab, ids)
+        require(permissions.can_decide_items(actor, lab, items, members(lab)))
         start, end, text = _decision_range(lab, decision, items, data, note)
         if decision in ("accept", "composite"):
             for other in decisions(lab):

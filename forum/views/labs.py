@@ -85,6 +85,8 @@ def show(lab_id, fmt):
         draft_diff=word_diff(labs.current_body(lab), join(blocks)),
         draft_changed=join(blocks) != labs.current_body(lab), versions=versions,
         can_lead=permissions.can_lead_lab(current_user, lab, members),
+        decide_check=lambda item: permissions.can_decide_items(current_user, lab, [item],
+                                                               members),
         topic=topic, posts=posts, liked=liked, page=page, last_page=last_page,
         target_post_number=None, composer=_composer_defaults(topic),
         can_reply=permissions.can_reply(current_user, topic))

@@ -81,6 +81,39 @@ def test_who_may_close_a_window(make, lead):
     intake.close_amendment_window(make.user(role="moderator"), proposal.id, "Early")
     with pytest.raises(PermissionDenied, match="in lab: its window is not open"):
         intake.close_amendment_window(lead, proposal.id)
+    # A lead who wrote the proposal does not cut short the amendments to it.
+    own = proposal_in_section(make, lead)
+    db.session.get(Proposal, own.id).user_id = lead.id
+    db.session.commit()
+    with pytest.raises(PermissionDenied, match="You wrote this proposal"):
+        intake.close_amendment_window(lead, own.id)
+    assert db.session.get(Proposal, own.id).status == "open"
+    intake.close_amendment_window(make.admin(), own.id, "The timetable moved")
+
+
+def test_nobody_decides_on_their_own_amendment_but_an_admin(client, make, lead):
+    proposal = proposal_in_section(make, lead, lab_min_votes=1)
+    own = make.amendment(proposal, user=lead, start=2, end=2, text="Homes at scale, now.")
+    theirs = make.amendment(proposal, start=4, end=4, text="- secure tenancies for life")
+    for item in (own, theirs):
+        vote(make, item, 2, 0)
+    lab = intake.close_amendment_window(make.user(role="moderator"), proposal.id)
+    for decision in ({"decision": "accept", "amendment_id": own.id},
+                     {"decision": "reject", "amendment_id": own.id, "note": "Not needed."},
+                     {"decision": "composite", "amendment_ids": [own.id, theirs.id],
+                      "start": 2, "end": 4, "text": "All of it.", "note": "Both."}):
+        with pytest.raises(PermissionDenied, match=f"You wrote #{own.id}"):
+            labs.decide(lead, lab.id, decision)
+    assert db.session.get(Amendment, own.id).status == "in_lab"
+    # The lab page says so where the buttons would be, and still offers the other item's.
+    from tests.conftest import login
+
+    login(client, lead)
+    page = client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    assert f"You wrote #{own.id}: another of the lab&#39;s leads, or an admin" in page
+    assert f"Accept #{own.id}<" not in page and f"Accept #{theirs.id}<" in page
+    labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": theirs.id})
+    labs.decide(make.admin(), lab.id, {"decision": "accept", "amendment_id": own.id})
 
 
 @pytest.fixture
