@@ -244,7 +244,11 @@ def answer_clarification(user, item_id, answer):
             f"Write an answer of 2 to {QUESTION_MAX * 2:,} characters."]})
     with write_transaction():
         item = db.session.get(Amendment, item.id)
+        changed = normalise(item.answer or "") != normalise(answer)
         item.answer, item.answer_cooked = answer, cook(answer)
         item.answered_by_id, item.answered_at = user.id, utcnow()
         search.enqueue("amendment", item.id)
+        if changed:  # a first answer, or a changed one; not the same words saved again
+            notifications.notify(item.user_id, "clarification_answered", actor=user,
+                                 amendment=item)
     return item

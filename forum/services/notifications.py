@@ -68,6 +68,8 @@ KINDS = {k.name: k for k in (
          "{actor} proposed an amendment to {title}"),
     Kind("clarification_asked", "New clarifications on proposals you wrote or watch",
          "immediately", "{actor} asked for a clarification of {title}"),
+    Kind("clarification_answered", "Answers to your clarifications", "immediately",
+         "{actor} answered your clarification of {title}", respects_mute=False),
     Kind("amendment_votes", "Votes on your amendments and clarifications", "daily",
          "{count} new vote{s} (+{up} / -{down}) on your {item} to {title}"),
     Kind("amendment_in_lab", "Your amendment taken into a policy lab", "immediately",

@@ -181,6 +181,24 @@ def test_new_amendments_and_clarifications_notify_the_proposal_s_author(make, pe
     assert kinds(people["ben"]) == ["clarification_asked"]
 
 
+def test_the_author_s_answer_reaches_whoever_asked(make, people):
+    """The member who asked hears when the proposal's author answers, and again if the answer
+    changes, even with the proposal's thread muted; saving the same words again is no news."""
+    proposal = make.proposal(user=people["ann"])
+    question = make.amendment(proposal, user=people["ben"], kind="clarification",
+                              text="What counts as income here?")
+    notification_levels.set_topic_level(people["ben"], proposal.topic_id, "muted")
+    amendments.answer_clarification(people["ann"], question.id, "Income after tax.")
+    [(kind, data)] = inbox(people["ben"], "clarification_answered")
+    assert notifications.describe(db.session.scalars(select(Notification).where(
+        Notification.kind == kind)).one()) == f"ann answered your clarification of {proposal.title}"
+    assert data["url"] == f"/amendments/{question.id}"
+    amendments.answer_clarification(people["ann"], question.id, "Income  after tax. ")
+    assert len(inbox(people["ben"], "clarification_answered")) == 1
+    amendments.answer_clarification(people["ann"], question.id, "Household income after tax.")
+    assert len(inbox(people["ben"], "clarification_answered")) == 2
+
+
 def test_tracking_a_proposal_hears_new_items_but_not_every_post(make, people):
     proposal = make.proposal(user=people["ann"])
     notification_levels.set_topic_level(people["dai"], proposal.topic_id, "tracking")
