@@ -161,3 +161,19 @@ def replace_range(blocks, start, end, text):
 
 def normalise(text):
     return re.sub(r"\s+", " ", text or "").strip()
+
+
+def range_words(start, end):
+    """Where an amendment or clarification applies, in the same words on every page and in
+    feeds and search: "paragraph 3", "paragraphs 3–5", "new text after paragraph 2"."""
+    if end < start:
+        return f"new text after paragraph {end}" if end else "new text before paragraph 1"
+    return f"paragraph {start}" if start == end else f"paragraphs {start}–{end}"
+
+
+def item_heading(kind, start, end):
+    """ "Amendment to paragraphs 3–5", "Amendment inserting new text after paragraph 2",
+    "Clarification of paragraph 3"."""
+    if kind == "clarification":
+        return f"Clarification of {range_words(start, end)}"
+    return f"Amendment {'inserting' if end < start else 'to'} {range_words(start, end)}"

@@ -295,7 +295,7 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
     counted = Amendment.status.in_(RANKED) & Amendment.hidden_at.is_(None)
     every = (select(Amendment.id, Amendment.kind, Amendment.status, Amendment.hidden_at,
                     Amendment.user_id, Amendment.start, Amendment.end, Amendment.created_at,
-                    Amendment.controversy,
+                    Amendment.controversy, Amendment.version_number,
                     case((counted, _rank_column(counted)), else_=None).label("rank"))
              .where(Amendment.proposal_id == proposal.id).subquery())
     keys = select(every.c.id, every.c.rank)
@@ -308,7 +308,8 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
         keys = keys.where(every.c.kind == kind)
     if paragraph:
         # An item concerns paragraph p if its range covers p, or it inserts just before p.
-        keys = keys.where(every.c.start <= paragraph,
+        keys = keys.where(every.c.version_number == proposal.current_version_number,
+                          every.c.start <= paragraph,
                           (every.c.end >= paragraph) | (every.c.start == paragraph))
     if sort == "new":
         order = [every.c.created_at.desc(), every.c.id.desc()]
@@ -328,13 +329,16 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
 
 
 def paragraph_counts(proposal, paragraph_count):
-    """How many amendments and clarifications concern each paragraph: {n: (amend, clarify)}."""
+    """How many amendments and clarifications concern each paragraph of the current version:
+    {n: (amend, clarify)}."""
     from .models import Amendment
 
     ranges = db.session.execute(
         select(Amendment.kind, Amendment.start, Amendment.end, func.count())
         .where(Amendment.proposal_id == proposal.id, Amendment.status.in_(RANKED),
-               Amendment.hidden_at.is_(None))
+               Amendment.hidden_at.is_(None),
+               # Numbers of an earlier version name other paragraphs of this one.
+               Amendment.version_number == proposal.current_version_number)
         .group_by(Amendment.kind, Amendment.start, Amendment.end)).all()
     counts = {n: [0, 0] for n in range(1, paragraph_count + 2)}
     for kind, start, end, items in ranges:

@@ -18,6 +18,7 @@ from .errors import ServiceError
 from .extensions import db, limiter
 from .ids import ID_MAX
 from .models.types import utcnow
+from .paragraphs import item_heading, range_words
 
 
 def wants_json():
@@ -237,6 +238,8 @@ def init_app(app):
     app.jinja_env.globals["url_for"] = remembered_url_for
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else None
     app.jinja_env.globals["now"] = utcnow
+    app.jinja_env.globals["range_words"] = range_words
+    app.jinja_env.globals["item_heading"] = item_heading
     app.jinja_env.globals["can_vote_item"] = lambda item: permissions.can_vote_on(current_user,
                                                                                   item)
     app.jinja_env.trim_blocks = True

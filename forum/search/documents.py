@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..models import Amendment, Post, Process, Proposal, ProposalVersion, Topic
+from ..paragraphs import item_heading
 
 KINDS = ("topic", "post", "proposal", "amendment")
 VISITOR = permissions.Anonymous()
@@ -282,13 +283,9 @@ def _proposal_result(proposal):
 
 
 def _item_result(item):
-    what = "Amendment" if item.kind == "amendment" else "Clarification"
-    where = (f"paragraph {item.start}" if item.end == item.start else
-             f"paragraphs {item.start}–{item.end}" if item.end > item.start else
-             f"before paragraph {item.start}")
     text = "\n\n".join(p for p in (item.text, item.rationale, item.answer or "") if p)
-    result = _result(item.kind, item, f"{what} to {item.proposal.title}, {where}",
-                     f"/amendments/{item.id}", text, item.user, item.proposal.process.category,
+    title = f"{item_heading(item.kind, item.start, item.end)} of {item.proposal.title}"
+    result = _result(item.kind, item, title, f"/amendments/{item.id}", text, item.user, item.proposal.process.category,
                      item.status, item.up_count - item.down_count)
     result["proposal_id"] = item.proposal_id
     return result

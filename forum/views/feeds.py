@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from .. import permissions, queries
 from ..extensions import db
 from ..models import Amendment, Category, Post, Proposal
+from ..paragraphs import item_heading
 from ..services import deliberation
 
 bp = Blueprint("feeds", __name__)
@@ -104,15 +105,12 @@ def amendments(proposal_id):
     for item in rows:
         if not permissions.can_find(VISITOR, item):
             continue
-        what = "Amendment" if item.kind == "amendment" else "Clarification"
         html = item.text_cooked + (f"<p><strong>Why:</strong></p>{item.rationale_cooked}"
                                    if item.rationale_cooked else "")
         entries.append({
             "id": url_for("amendments.show", item_id=item.id, _external=True),
             "url": url_for("amendments.show", item_id=item.id, _external=True),
-            "title": f"{what} to paragraph {item.start}"
-                     + (f"–{item.end}" if item.end > item.start else "")
-                     + f" by {item.user.username}",
+            "title": f"{item_heading(item.kind, item.start, item.end)} by {item.user.username}",
             "author": item.user.username, "published": item.created_at,
             "updated": item.updated_at, "html": html, "category": item.status.replace("_", " ")})
     return _feed(f"Amendments to {proposal.title}",

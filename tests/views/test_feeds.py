@@ -75,7 +75,7 @@ def test_a_proposal_feed_lists_its_amendments_but_not_withdrawn_ones(client, mak
                    text="Which repairs are meant here?")
     feed = parse(client.get(f"/proposals/{proposal.id}/amendments.atom"))
     asker = db.session.get(type(kept), kept.id + 2).user.username
-    assert titles(feed) == [f"Clarification to paragraph 4 by {asker}",
+    assert titles(feed) == [f"Clarification of paragraph 4 by {asker}",
                             "Amendment to paragraph 2 by eira"]
     content = feed.findall(f"{ATOM}entry")[1].findtext(f"{ATOM}content")
     # The cooked HTML, escaped once in the XML: the member's "<of>" stays text.

@@ -439,8 +439,12 @@ def test_an_insertion_is_labelled_by_where_it_goes(client, make):
     make.amendment(proposal, start=5, end=4, text="A new closing paragraph.")
     make.amendment(proposal, start=1, end=0, text="A new opening paragraph.")
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
-    assert "inserting after ¶4" in page and "inserting before ¶1" in page
-    assert "¶5" not in page
+    assert "Amendment inserting new text after paragraph 4" in page
+    assert "Amendment inserting new text before paragraph 1" in page
+    assert "paragraphs 5–4" not in page
+    # The feed words it the same way (it said "to paragraph 5").
+    feed = client.get(f"/proposals/{proposal.id}/amendments.atom").get_data(as_text=True)
+    assert "Amendment inserting new text after paragraph 4 by" in feed
 
 
 def test_paragraph_numbers_are_read_out_and_an_item_page_has_its_heading(client, make):
@@ -453,3 +457,28 @@ def test_paragraph_numbers_are_read_out_and_an_item_page_has_its_heading(client,
     single = client.get(f"/amendments/{item.id}").get_data(as_text=True)
     assert single.count("<h1") == 1 and f'<h1 class="item-title" id="item-{item.id}-title">' \
         in single
+
+
+def test_after_a_new_version_old_items_count_against_no_paragraph_of_it(client, make):
+    """Items name paragraphs of the version they were written on; once the lab publishes
+    version 2, its paragraph 2 is another paragraph, so they are not counted against it and
+    say which version they concern."""
+    from forum.models import Proposal, ProposalVersion
+    from forum.services.deliberation import version_fields
+    from tests.conftest import PROPOSAL_BODY
+
+    proposal = make.proposal()
+    item = make.amendment(proposal, start=2, end=2, text="Homes at scale, now.")
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "1 amendment<span class=\"visually-hidden\"> on paragraph 2" in page
+    row = db.session.get(Proposal, proposal.id)
+    body = "A new first paragraph.\n\n" + PROPOSAL_BODY
+    db.session.add(ProposalVersion(proposal_id=row.id, number=2, note="From the lab.",
+                                   **version_fields(body)))
+    row.current_version_number = 2
+    db.session.commit()
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "on paragraph 2" not in page
+    assert "Amendment to paragraph 2 of version 1" in page
+    filtered = client.get(f"/proposals/{proposal.id}?paragraph=2").get_data(as_text=True)
+    assert f'id="item-{item.id}"' not in filtered
