@@ -83,8 +83,16 @@ def can_participate(user):
     if not user.is_verified:
         return deny("Confirm your email address first: we sent you a link.")
     if user.is_silenced(now):
-        return deny("Your account is silenced: you can read but not post.")
+        return deny(silenced_reason(user))
     return ALLOW
+
+
+def silenced_reason(user):
+    """What a silenced member reads wherever they cannot write: until when, and why."""
+    until = user.silenced_until.strftime("%-d %b %Y %H:%M UTC")
+    why = f" The moderators' reason: {user.silence_reason.rstrip('.')}." \
+        if user.silence_reason else ""
+    return f"Your account is silenced until {until}: you can read but not post.{why}"
 
 
 # -- topics and posts ------------------------------------------------------------------

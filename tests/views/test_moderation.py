@@ -326,7 +326,13 @@ def test_a_silenced_member_reads_but_cannot_write(client, make, mod):
     as_(client, member)
     assert client.get(f"/t/{topic.slug}/{topic.id}").status_code == 200
     refused = client.post("/posts.json", json={"topic_id": topic.id, "raw": "Let me speak!"})
-    assert refused.status_code == 403 and "silenced" in refused.get_json()["errors"][0]
+    until = db.session.get(User, member.id).silenced_until.strftime("%-d %b %Y %H:%M UTC")
+    assert refused.status_code == 403 and refused.get_json()["errors"] == [
+        f"Your account is silenced until {until}: you can read but not post. "
+        "The moderators' reason: spamming links."]
+    # The topic page tells them the same where the reply box would be.
+    page = client.get(f"/t/{topic.slug}/{topic.id}").get_data(as_text=True)
+    assert f"silenced until {until}" in page and "spamming links" in page
     assert "Silenced until" in client.get(f"/u/{member.username_lower}").get_data(as_text=True)
     as_(client, mod)
     assert client.put(f"/admin/users/{member.id}/unsilence.json", json={}).status_code == 200
