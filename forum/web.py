@@ -46,8 +46,11 @@ def kept_text():
             if form.get(name, "").strip()]
 
 
-def error_page(errors, status):
-    return render_template("error.html", errors=errors, status=status, kept=kept_text()), status
+def error_page(errors, status, back=None):
+    """The refusal of a plain form, with the long texts it posted shown back to copy, and a
+    way back to the page it came from: `back` is (url, label)."""
+    return render_template("error.html", errors=errors, status=status, kept=kept_text(),
+                           back=back), status
 
 
 def sign_in_first(back_to):
@@ -192,7 +195,7 @@ def init_app(app):
         message = "A value in the request is out of range."
         if wants_json():
             return json_errors([message], 400)
-        return render_template("error.html", errors=[message], status=400), 400
+        return error_page([message], 400)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
@@ -213,8 +216,7 @@ def init_app(app):
         db.session.rollback()
         if wants_json():
             return json_errors(["Something went wrong on our side."], 500)
-        return render_template("error.html", errors=["Something went wrong on our side."],
-                               status=500), 500
+        return error_page(["Something went wrong on our side."], 500)
 
     app.url_map.converters["int"] = IdConverter
     app.before_request(check_input)

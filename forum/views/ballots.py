@@ -3,8 +3,9 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, url_f
 from flask_login import current_user
 
 from .. import exports, permissions, serializers
-from ..errors import Conflict, ServiceError
+from ..errors import Conflict, NotFound, ServiceError
 from ..services import ballots, cycle
+from ..web import error_page
 from . import params
 
 bp = Blueprint("ballots", __name__)
@@ -35,7 +36,7 @@ def show(ballot_id, fmt):
 def export(ballot_id, fmt):
     ballot = ballots.get_ballot(ballot_id)
     if fmt not in exports.FORMATS:
-        raise Conflict("Exports come as .json, .csv, .md or .blt.")
+        raise NotFound("There is no such export: exports come as .json, .csv, .md or .blt.")
     if ballot.status != "published":
         raise Conflict(f"This ballot is {ballot.status}: exports exist once it is published.")
     mimetype, render = exports.FORMATS[fmt]
@@ -50,7 +51,8 @@ def _form(ballot_id, action):
     try:
         action()
     except ServiceError as exc:
-        return render_template("error.html", errors=exc.errors, status=exc.status), exc.status
+        return error_page(exc.errors, exc.status,
+                          back=(url_for("ballots.show", ballot_id=ballot_id), "Back to the ballot"))
     return redirect(url_for("ballots.show", ballot_id=ballot_id))
 
 
@@ -100,5 +102,6 @@ def advance_form(process_id):
     try:
         cycle.advance_process(current_user, process_id)
     except ServiceError as exc:
-        return render_template("error.html", errors=exc.errors, status=exc.status), exc.status
+        return error_page(exc.errors, exc.status, back=(
+            url_for("processes.show", process_id=process_id), "Back to the process"))
     return redirect(url_for("processes.show", process_id=process_id))

@@ -10,6 +10,7 @@ from ..models import IntakeEntry, PolicyLab, ProposalVersion
 from ..paragraphs import join, word_diff
 from ..ranking import wilson_interval
 from ..services import intake, labs
+from ..web import error_page
 from . import page_arg, params
 
 bp = Blueprint("labs", __name__)
@@ -97,8 +98,8 @@ def _html_action(lab_id, action, anchor):
     try:
         action()
     except ServiceError as exc:
-        return render_template("error.html", errors=exc.errors, status=exc.status,
-                               back=url_for("labs.show", lab_id=lab_id) + anchor), exc.status
+        return error_page(exc.errors, exc.status,
+                          back=(url_for("labs.show", lab_id=lab_id) + anchor, "Back to the lab"))
     return redirect(url_for("labs.show", lab_id=lab_id) + anchor)
 
 
@@ -173,7 +174,8 @@ def close_form(proposal_id):
         lab = intake.close_amendment_window(current_user, proposal_id,
                                             params().get("reason", ""))
     except ServiceError as exc:
-        return render_template("error.html", errors=exc.errors, status=exc.status), exc.status
+        return error_page(exc.errors, exc.status, back=(
+            url_for("proposals.show", proposal_id=proposal_id), "Back to the proposal"))
     return redirect(url_for("labs.show", lab_id=lab.id))
 
 

@@ -267,3 +267,25 @@ def test_advance_is_idempotent_and_follows_deadlines(make, lead):
     assert db.session.get(Proposal, proposal.id).status == "final"
     with pytest.raises(PermissionDenied):
         cycle.advance_process(make.user(role="moderator"), process.id)
+
+
+def test_a_refused_lab_form_shows_what_was_typed_and_leads_back_to_the_lab(client, make, lead,
+                                                                        lab_with_items):
+    from tests.conftest import login
+
+    lab, first, second, *_ = lab_with_items
+    login(client, lead)
+    refused = client.post(f"/labs/{lab.id}/decisions", data={
+        "decision": "composite", "amendment_ids": [first.id, second.id], "start": "5",
+        "end": "2", "text": "Homes at scale with fair rents, in every town.",
+        "note": "Both say the same."})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "The range ends before it starts." in html
+    assert "Homes at scale with fair rents, in every town." in html
+    assert "Both say the same." in html
+    assert f'<a class="btn" href="/labs/{lab.id}#intake">Back to the lab</a>' in html
+    closed = client.post(f"/proposals/{lab.proposal_id}/close", data={
+        "reason": "The timetable moved forward."})
+    html = closed.get_data(as_text=True)
+    assert closed.status_code == 403 and "The timetable moved forward." in html
+    assert f'href="/proposals/{lab.proposal_id}">Back to the proposal</a>' in html

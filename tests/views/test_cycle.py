@@ -186,3 +186,5 @@ def test_whole_cycle_over_http(app, make):
     assert client.get(f"/processes/{process['id']}.json").get_json()["process"]["phase"] \
         == "closed"
     assert client.get(f"/ballots/{ballot_id}/export.json").data == exports["json"]
+    missing = client.get(f"/ballots/{ballot_id}/export.pdf")
+    assert missing.status_code == 404 and "no such export" in missing.get_data(as_text=True)

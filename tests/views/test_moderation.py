@@ -310,6 +310,13 @@ def test_topic_controls_page_for_staff_only(client, make, mod):
         "action": "status", "status": "closed", "enabled": "true", "reason": "heated"})
     assert locked.status_code == 302
     assert db.session.get(Topic, topic.id).closed
+    # A refused split keeps its title and reason, and no other form takes the reason.
+    refused = client.post(f"/t/{topic.id}/moderate", data={
+        "action": "split", "title": "The tangent about buses", "reason": "Off the topic."})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="split-reason" name="reason" maxlength="500" value="Off the topic."' in html
+    assert 'id="move-reason" name="reason" maxlength="500" value=""' in html
 
 
 # -- members -------------------------------------------------------------------------------------
