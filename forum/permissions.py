@@ -301,6 +301,14 @@ def can_create_process(user):
     return can_administer(user)
 
 
+def can_edit_process(user, process):
+    if not (verdict := can_administer(user)):
+        return verdict
+    if process.phase == "closed":
+        return deny("This process is closed: its record stays as it ran.")
+    return ALLOW
+
+
 def can_create_proposal(user, process):
     if not (verdict := _can_act_in(user, process)):
         return verdict

@@ -223,8 +223,15 @@ def scenario_deliberation(api, client, make):
                    "labs_close_at": (now + timedelta(days=20)).isoformat()}
     api.call("POST", "/processes.json", 403, json=new_process)
     login(client, admin)
-    api.call("POST", "/processes.json", 201, json=new_process)
+    opened = api.call("POST", "/processes.json", 201, json=new_process)["process"]
     api.call("POST", "/processes.json", 422, json={**new_process, "kind": "referendum"})
+    later = (now + timedelta(days=12)).isoformat()
+    edited = api.call("PUT", f"/processes/{opened['id']}.json", 200, json={
+        "amendments_close_at": later, "reason": "A week more for amendments."})["process"]
+    assert edited["amendments_close_at"] == later
+    api.call("PUT", f"/processes/{opened['id']}.json", 422, json={
+        "amendments_close_at": (now + timedelta(days=30)).isoformat()})  # after the labs
+    api.call("PUT", "/processes/99999.json", 404, json={"title": "Nothing to edit"})
 
     login(client, member)
     api.call("POST", "/proposals.json", 201, json={

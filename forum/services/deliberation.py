@@ -100,6 +100,83 @@ def create_process(user, data):
     return process
 
 
+# What an admin may still change, by the phase the process is in: a deadline or a setting
+# that a phase change has already acted on stays as it was used.
+EDITABLE = {
+    "proposals_close_at": ("proposals",), "amendments_close_at": ("proposals",),
+    "lab_min_votes": ("proposals",), "lab_intake_max": ("proposals",),
+    "lab_clarifications_max": ("proposals",),
+    "labs_close_at": ("proposals", "labs"), "support_threshold": ("proposals", "labs"),
+    "seats": ("proposals", "labs"),
+}
+NUMBER_RANGES = {"support_threshold": (0, 1_000_000), "lab_min_votes": (0, 1_000_000),
+                 "lab_intake_max": (1, 1_000_000), "lab_clarifications_max": (0, 1_000_000),
+                 "seats": (1, 100)}
+PHASE_WORDS = {"labs": "the labs are open", "ballot": "the ballot is being prepared",
+               "closed": "the process is closed"}
+
+
+def update_process(user, process_id, data):
+    """An admin corrects or extends a process: its title, description, deadlines and settings,
+    each only while no phase change has acted on it yet. Kind and scope stay as opened."""
+    process = get_process(process_id)
+    require(permissions.can_edit_process(user, process))
+    errors, changes = {}, {}
+    if "title" in data:
+        title = as_text(data.get("title"))
+        if not 5 <= len(title) <= 200:
+            errors["title"] = ["Titles are 5 to 200 characters."]
+        changes["title"] = title
+    if "description" in data:
+        changes["description"] = as_text(data.get("description"))
+    for field in ("proposals_close_at", "amendments_close_at", "labs_close_at"):
+        if data.get(field) not in (None, ""):
+            if (when := parse_time(data.get(field), field, errors)) is not None:
+                changes[field] = when
+    for field, (low, high) in NUMBER_RANGES.items():
+        if data.get(field) not in (None, ""):
+            if field == "seats" and process.kind == "priority_campaign":
+                if _int(data, field, {}, 1) != 1:
+                    errors[field] = ["A Priority Campaign has one winner."]
+                continue
+            changes[field] = _int(data, field, errors, getattr(process, field), low, high)
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    with write_transaction():
+        process = db.session.get(Process, process.id, with_for_update=True)
+        require(permissions.can_edit_process(user, process))
+        changes = {f: v for f, v in changes.items() if v != getattr(process, f)}
+        _check_edit(process, changes)
+        if not changes:
+            return process
+        before = {f: _plain(getattr(process, f)) for f in changes}
+        for field, value in changes.items():
+            setattr(process, field, value)
+        audit.record(user, "edit_process", "process", process.id,
+                     as_text(data.get("reason"))[:500],
+                     before=before, after={f: _plain(v) for f, v in changes.items()})
+    return process
+
+
+def _check_edit(process, changes):
+    """Refuse what the process's phase has already used, and deadlines out of order."""
+    errors = {}
+    for field in changes:
+        if field in EDITABLE and process.phase not in EDITABLE[field]:
+            errors[field] = [f"This can no longer change: {PHASE_WORDS[process.phase]}."]
+    times = {f: changes.get(f, getattr(process, f))
+             for f in ("proposals_close_at", "amendments_close_at", "labs_close_at")}
+    if not times["proposals_close_at"] <= times["amendments_close_at"] <= times["labs_close_at"]:
+        errors.setdefault("amendments_close_at", []).append(
+            "Deadlines must run in order: proposals, then amendments, then labs.")
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def _free_category_name(title):
     base, n = title[:44], 1
     name = base

@@ -109,7 +109,8 @@ ACTION_LABELS = {
     "close_window": "closed the amendment window of",
     # the cycle, labs and the ballot
     "phase_labs": "moved into the lab phase", "phase_ballot": "moved into the ballot phase",
-    "phase_closed": "closed", "create_process": "opened", "create_proposal": "proposed",
+    "phase_closed": "closed", "create_process": "opened", "edit_process": "edited",
+    "create_proposal": "proposed",
     "withdraw_proposal": "withdrew", "withdraw_amendment": "withdrew an amendment",
     "withdraw_clarification": "withdrew a clarification",
     "invite_to_lab": "invited a member to", "remove_from_lab": "removed a member from",

@@ -22,6 +22,17 @@ def _ballot_id(process):
     return ballot.id if ballot else None
 
 
+def _submitted(verdict, write):
+    """(errors, status, written) of a page with a plain form: the write when it was posted,
+    its refusal as field errors, or 403 for a page its viewer may not use."""
+    if request.method == "POST":
+        try:
+            return {}, 200, write()
+        except ServiceError as exc:
+            return exc.field_errors or {"form": exc.errors}, exc.status, None
+    return {}, 200 if verdict else 403, None
+
+
 @bp.route("/processes", defaults={"fmt": "html"})
 @bp.route("/processes.json", defaults={"fmt": "json"}, endpoint="index_json")
 def index(fmt):
@@ -43,17 +54,37 @@ def new():
         return redirect(url_for("auth.login", next=request.path))
     verdict = permissions.can_create_process(current_user)
     data = params()
-    errors, status = {}, 200
-    if request.method == "POST":
-        try:
-            process = deliberation.create_process(current_user, data)
-            return redirect(url_for("processes.show", process_id=process.id))
-        except ServiceError as exc:
-            errors, status = exc.field_errors or {"form": exc.errors}, exc.status
-    elif not verdict:
-        status = 403
+    errors, status, process = _submitted(
+        verdict, lambda: deliberation.create_process(current_user, data))
+    if process is not None:
+        return redirect(url_for("processes.show", process_id=process.id))
     return render_template("processes/new.html", form=data, errors=errors,
                            verdict=verdict), status
+
+
+@bp.route("/processes/<int:process_id>.json", methods=["PUT"])
+def update_json(process_id):
+    process = deliberation.update_process(current_user, process_id, params())
+    return jsonify({"process": serializers.process(process, _ballot_id(process))})
+
+
+@bp.route("/processes/<int:process_id>/edit", methods=["GET", "POST"])
+def edit(process_id):
+    process = deliberation.get_process(process_id)
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
+    verdict = permissions.can_edit_process(current_user, process)
+    form = {f: getattr(process, f) for f in ("title", "description", *deliberation.EDITABLE)}
+    form.update({f: form[f].strftime("%Y-%m-%dT%H:%M") for f in form if f.endswith("_at")})
+    form.update(params())
+    errors, status, edited = _submitted(
+        verdict, lambda: deliberation.update_process(current_user, process_id, params()))
+    if edited is not None:
+        return redirect(url_for("processes.show", process_id=process_id))
+    return render_template(
+        "processes/edit.html", process=process, form=form, errors=errors, verdict=verdict,
+        editable=lambda field: process.phase in deliberation.EDITABLE.get(field, (process.phase,)),
+        phase_words=deliberation.PHASE_WORDS.get(process.phase, "")), status
 
 
 @bp.route("/processes/<int:process_id>", defaults={"fmt": "html"})
@@ -75,7 +106,8 @@ def show(process_id, fmt):
                            can_propose=permissions.can_create_proposal(current_user, process),
                            eligible=permissions.is_eligible(current_user, process),
                            ballot_id=_ballot_id(process),
-                           can_advance=permissions.can_advance_process(current_user))
+                           can_advance=permissions.can_advance_process(current_user),
+                           can_edit=permissions.can_edit_process(current_user, process))
 
 
 @bp.route("/processes/<int:process_id>/proposals/new", methods=["GET", "POST"])
@@ -86,15 +118,11 @@ def new_proposal(process_id):
     verdict = permissions.can_create_proposal(current_user, process)
     data = params()
     form = {k: data.get(k, "") for k in ("title", "summary", "body", "section")}
-    errors, status = {}, 200
-    if request.method == "POST":
-        try:
-            proposal = deliberation.create_proposal(current_user, process.id, form["title"],
-                                                    form["summary"], form["body"],
-                                                    form["section"] or None)
-            return redirect(url_for("proposals.show", proposal_id=proposal.id))
-        except ServiceError as exc:
-            errors, status = exc.field_errors or {"form": exc.errors}, exc.status
+    errors, status, proposal = _submitted(verdict, lambda: deliberation.create_proposal(
+        current_user, process.id, form["title"], form["summary"], form["body"],
+        form["section"] or None))
+    if proposal is not None:
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
     sections = db.session.scalars(select(Section).order_by(Section.name)).all()
     return render_template("processes/new_proposal.html", process=process, form=form,
                            errors=errors, verdict=verdict, sections=sections), status

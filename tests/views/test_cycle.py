@@ -188,3 +188,57 @@ def test_whole_cycle_over_http(app, make):
     assert client.get(f"/ballots/{ballot_id}/export.json").data == exports["json"]
     missing = client.get(f"/ballots/{ballot_id}/export.pdf")
     assert missing.status_code == 404 and "no such export" in missing.get_data(as_text=True)
+
+
+def test_an_admin_extends_a_deadline_while_its_phase_has_not_been_run(client, make):
+    """Admins correct or extend a process from its page; what a phase change has already used
+    stays as it was, and every change is in the public moderation log with its reason."""
+    from forum.models import AuditEvent
+
+    process = make.process()
+    url = f"/processes/{process.id}/edit"
+    for who in (make.user(), make.user(role="moderator")):
+        login(client, who)
+        assert client.get(url).status_code == 403
+        assert client.post(url, data={"title": "Taken over"}).status_code == 403
+    login(client, make.admin())
+    page = client.get(f"/processes/{process.id}").get_data(as_text=True)
+    assert f'href="{url}">Edit the process</a>' in page
+    form = client.get(url).get_data(as_text=True)
+    assert f'value="{process.title}"' in form and 'id="amendments_close_at"' in form
+    later = (utcnow() + timedelta(days=27)).replace(microsecond=0)
+    done = client.post(url, data={"amendments_close_at": later.strftime("%Y-%m-%dT%H:%M"),
+                                  "reason": "A week more for amendments."})
+    assert done.status_code == 302
+    assert db.session.get(Process, process.id).amendments_close_at == later.replace(second=0)
+    event = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == "edit_process")).one()
+    assert event.reason == "A week more for amendments." and "amendments_close_at" in \
+        event.details["after"]
+    log = client.get("/moderation-log").get_data(as_text=True)
+    assert "edited" in log and "A week more for amendments." in log
+    # Out of order: refused, and what was typed is kept.
+    earlier = later - timedelta(days=1)
+    refused = client.post(url, data={"labs_close_at": earlier.strftime("%Y-%m-%dT%H:%M"),
+                                     "amendments_close_at": "", "title": "Renamed process",
+                                     "description": "Kept when refused."})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Deadlines must run in order" in html
+    assert "Kept when refused.</textarea>" in html
+    # Once the labs are open, the amendment deadline and intake settings are what they were.
+    db.session.get(Process, process.id).phase = "labs"
+    db.session.commit()
+    form = client.get(url).get_data(as_text=True)
+    assert 'id="amendments_close_at"' in form and "Already used: the labs are open." in form
+    response = client.put(f"/processes/{process.id}.json", json={
+        "amendments_close_at": (later + timedelta(days=1)).isoformat()})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == ["This can no longer change: the labs are open."]
+    response = client.put(f"/processes/{process.id}.json", json={
+        "labs_close_at": (later + timedelta(days=20)).isoformat(), "support_threshold": 3})
+    assert response.status_code == 200
+    assert response.get_json()["process"]["support_threshold"] == 3
+    db.session.get(Process, process.id).phase = "closed"
+    db.session.commit()
+    assert client.put(f"/processes/{process.id}.json",
+                      json={"title": "Rewriting history"}).status_code == 403

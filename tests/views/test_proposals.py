@@ -255,6 +255,15 @@ def test_ineligible_members_read_and_see_why(client, make):
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "Only members in Scotland take part" in page
     assert proposal.title in page
+    # The proposal form says why at once instead of offering fields to fill in for nothing.
+    form = client.get(f"/processes/{process.id}/proposals/new")
+    assert form.status_code == 403 and "Only members in Scotland take part" in \
+        form.get_data(as_text=True)
+    assert 'name="summary"' not in form.get_data(as_text=True)
+    refused = client.post(f"/processes/{process.id}/proposals/new", data={
+        "title": "Free buses", "summary": "Buses free for all under 25.", "body": "One."})
+    assert refused.status_code == 403 and "Buses free for all under 25.</textarea>" in \
+        refused.get_data(as_text=True)
 
 
 def test_discussion_replies_live_on_the_proposal_page(client, make):

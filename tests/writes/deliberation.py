@@ -56,6 +56,16 @@ def create_process_form(ctx):
     return form("/processes/new", **_process_fields())
 
 
+def edit_process_json(ctx):
+    return api(f"/processes/{ctx.make.process().id}.json",
+               {"title": "Policy Priorities, corrected", "reason": "A typo in the title."})
+
+
+def edit_process_form(ctx):
+    return form(f"/processes/{ctx.make.process().id}/edit", title="Policy Priorities, corrected",
+                reason="A typo in the title.")
+
+
 def new_proposal_form(scope):
     def build(ctx):
         return form(f"/processes/{ctx.make.process(scope=scope).id}/proposals/new", **PROPOSAL)
@@ -185,6 +195,8 @@ def others_question(ctx):
 CASES = [
     Case("processes.create_json", "POST", create_process_json, ADMINS),
     Case("processes.new", "POST", create_process_form, ADMINS),
+    Case("processes.update_json", "PUT", edit_process_json, ADMINS),
+    Case("processes.edit", "POST", edit_process_form, ADMINS),
     Case("processes.new_proposal", "POST", new_proposal_form("uk"), PARTICIPANTS,
          state="UK process"),
     Case("processes.new_proposal", "POST", new_proposal_form("scotland"), NOBODY,
