@@ -3,6 +3,8 @@ import csv
 import io
 import json
 
+from .texts import counted
+
 SCHEMA = "https://forum.example/schemas/ballot-1.json"
 SCHEMA_VERSION = 1
 
@@ -56,11 +58,11 @@ def ballot_md(ballot):
     seats = "one winner" if process["seats"] == 1 else f"{process['seats']} seats"
     lines = [f"# Ballot: {process['title']}", "",
              f"Published {doc['ballot']['published_at']} · {seats} · "
-             f"{len(doc['items'])} items", ""]
+             f"{counted(len(doc['items']), 'item')}", ""]
     for item in doc["items"]:
         prov = item["provenance"]
         lines += [f"## {item['position']}. {item['title']}", "",
-                  f"Proposed by {prov['author']} · {prov['supports']} supports · "
+                  f"Proposed by {prov['author']} · {counted(prov['supports'], 'support')} · "
                   f"SHA-256 `{item['sha256']}`", "", item["text"].rstrip(), ""]
         if prov["amendments"]:
             lines += ["Amendments merged into this text:", ""]

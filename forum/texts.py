@@ -8,3 +8,8 @@ def as_text(value):
     if not isinstance(value, str):
         return ""
     return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def counted(number, word, plural=None):
+    """ "1 support", "3 supports", "0 supports": a number with its noun agreeing."""
+    return f"{number:,} {word if number == 1 else plural or word + 's'}"

@@ -19,6 +19,7 @@ from .extensions import db, limiter
 from .ids import ID_MAX
 from .models.types import utcnow
 from .paragraphs import item_heading, range_words
+from .texts import counted
 
 
 def wants_json():
@@ -242,6 +243,7 @@ def init_app(app):
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["range_words"] = range_words
     app.jinja_env.globals["item_heading"] = item_heading
+    app.jinja_env.globals["counted"] = counted
     app.jinja_env.globals["can_vote_item"] = lambda item: permissions.can_vote_on(current_user,
                                                                                   item)
     app.jinja_env.trim_blocks = True

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..ids import as_id
 from ..models import (Amendment, Ballot, BallotItem, IntakeEntry, LabDecision, PolicyLab,
                       Proposal, ProposalVersion, utcnow)
+from ..texts import counted
 from . import audit, notifications
 
 
@@ -56,8 +57,8 @@ def promote(actor, ballot_id):
             elif proposal.support_count < process.support_threshold:
                 proposal.status = "not_qualified"
                 proposal.status_reason = (
-                    f"Not on the ballot: it had {proposal.support_count} supports and needed "
-                    f"{process.support_threshold}.")
+                    f"Not on the ballot: it had {counted(proposal.support_count, 'support')} "
+                    f"and needed {process.support_threshold}.")
             else:
                 position += 1
                 proposal.status = "on_ballot"

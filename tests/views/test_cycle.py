@@ -157,6 +157,7 @@ def test_whole_cycle_over_http(app, make):
     rows = list(csv.DictReader(io.StringIO(exports["csv"].decode())))
     assert [int(r["proposal_id"]) for r in rows] == [main["id"], proposals[2]["id"]]
     assert "## 1. Housing plan 0" in exports["md"].decode()
+    assert "Published " in exports["md"].decode() and " · 2 items" in exports["md"].decode()
 
     # Walk every text back to the amendments and votes that made it.
     for item in document["items"]:
@@ -177,7 +178,10 @@ def test_whole_cycle_over_http(app, make):
                                          "up": 5, "down": 0, "score": intake[a1["id"]]["score"],
                                          "rank": 1, "taken": True}
 
-    # Outcomes close the process.
+    # Outcomes close the process. The page's form starts with no outcome chosen.
+    login(client, admin)
+    page = client.get(f"/ballots/{ballot_id}").get_data(as_text=True)
+    assert '<option value="" selected>Choose…</option>' in page
     as_admin("POST", f"/ballots/{ballot_id}/items/{promoted['items'][0]['id']}/outcome.json",
              outcome="adopted")
     last = as_admin("POST", f"/ballots/{ballot_id}/items/{promoted['items'][1]['id']}"
