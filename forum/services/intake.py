@@ -7,7 +7,7 @@ from ..errors import Conflict, NotFound, require
 from ..extensions import db
 from ..models import Amendment, IntakeEntry, PolicyLab, Proposal, utcnow
 from ..ranking import sort_key
-from . import audit, notifications
+from . import audit, notifications, proposal_news
 from .amendments import refresh_item_counts
 from .posts import open_thread
 
@@ -98,4 +98,5 @@ def open_lab(proposal, actor):
                              "amendment_not_selected", amendment=item, proposal=proposal,
                              reason=why, url=f"/labs/{lab.id}")
     refresh_item_counts(proposal.id)
+    proposal_news.lab_opened(proposal, lab, actor)
     return lab

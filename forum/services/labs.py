@@ -11,7 +11,7 @@ from ..models import (Amendment, IntakeEntry, LabDecision, LabDecisionItem, LabM
                       PolicyLab, ProposalVersion, User, utcnow)
 from ..paragraphs import UNCLOSED_FENCE, check_range, join, replace_range, split, unclosed_fence
 from ..texts import as_text
-from . import audit, notifications
+from . import audit, notifications, proposal_news
 from .amendments import QUESTION_MAX, TEXT_MAX, _as_int
 from .deliberation import BODY_MAX, PARAGRAPHS_MAX, version_fields
 
@@ -288,6 +288,7 @@ def _publish_draft(actor, lab, note):
     db.session.flush()
     audit.record(actor, "publish_version", "lab", lab.id, version.note, version=number,
                  decision_ids=[d.id for d in new])
+    proposal_news.version_published(proposal, version, actor)
     return version
 
 

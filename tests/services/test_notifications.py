@@ -199,6 +199,35 @@ def test_the_author_s_answer_reaches_whoever_asked(make, people):
     assert len(inbox(people["ben"], "clarification_answered")) == 2
 
 
+def test_followers_hear_when_the_lab_opens_and_each_version_is_published(make, people):
+    """Its author, whoever amended it (they watch it) and its supporters hear of a proposal's
+    progress; a member who muted its thread does not, and nobody hears twice."""
+    from forum.services import intake, labs
+
+    ann, ben, cat, dai = (people[n] for n in ("ann", "ben", "cat", "dai"))
+    proposal = make.proposal(make.process(lab_min_votes=0), user=ann)
+    item = make.amendment(proposal, user=ben, start=2, end=2, text="Homes at scale, now.")
+    for supporter in (cat, dai, ben):
+        deliberation.support_proposal(supporter, proposal.id)
+        if supporter is not ben:
+            voting.cast_vote(supporter, item.id, 1)
+    notification_levels.set_topic_level(dai, proposal.topic_id, "muted")
+    admin = make.admin()
+    lab = intake.close_amendment_window(admin, proposal.id, "Ready early.")
+    heard = {u.username: [d for k, d in inbox(u, "proposal_in_lab")] for u in (ann, ben, cat, dai)}
+    assert {name: len(found) for name, found in heard.items()} == \
+        {"ann": 1, "ben": 1, "cat": 1, "dai": 0}
+    assert heard["cat"][0]["url"] == f"/labs/{lab.id}"
+    labs.decide(admin, lab.id, {"decision": "accept", "amendment_id": item.id})
+    labs.publish(admin, lab.id, "The lab's first changes.")
+    [(kind, data)] = inbox(cat, "version_published")
+    assert data["version"] == 2
+    assert notifications.describe(db.session.scalars(select(Notification).where(
+        Notification.user_id == cat.id, Notification.kind == kind)).one()) == \
+        f"Version 2 of {proposal.title} is published"
+    assert inbox(dai, "version_published") == [] and len(inbox(ben, "version_published")) == 1
+
+
 def test_tracking_a_proposal_hears_new_items_but_not_every_post(make, people):
     proposal = make.proposal(user=people["ann"])
     notification_levels.set_topic_level(people["dai"], proposal.topic_id, "tracking")
