@@ -63,6 +63,12 @@ def sign_in_first(back_to):
     return redirect(url_for("auth.login", next=back_to))
 
 
+def _pending_reviews():
+    from .services.review import pending_count
+
+    return pending_count()
+
+
 def json_errors(errors, status, extras=None):
     body = {"errors": list(errors)}
     if extras:
@@ -244,6 +250,7 @@ def init_app(app):
     app.jinja_env.globals["range_words"] = range_words
     app.jinja_env.globals["item_heading"] = item_heading
     app.jinja_env.globals["counted"] = counted
+    app.jinja_env.globals["pending_reviews"] = _pending_reviews
     app.jinja_env.globals["can_vote_item"] = lambda item: permissions.can_vote_on(current_user,
                                                                                   item)
     app.jinja_env.trim_blocks = True

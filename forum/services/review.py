@@ -102,6 +102,12 @@ def _labels(review):
     return ", ".join(FLAG_LABELS[k].lower() for k in sorted(kinds))
 
 
+def pending_count():
+    """How many items wait for a moderator: the staff's header shows it on every page."""
+    return db.session.scalar(select(func.count(ReviewItem.id)).where(
+        ReviewItem.status == "pending"))
+
+
 def _pending_review(kind, target):
     return db.session.scalar(select(ReviewItem).where(
         ReviewItem.target_kind == kind, ReviewItem.target_id == target.id,

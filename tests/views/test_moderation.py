@@ -202,7 +202,12 @@ def test_moderators_work_the_queue_from_the_page(client, make, mod):
     as_(client, make.user())
     assert client.get("/review").status_code == 403
     assert client.get("/review.json").status_code == 403
+    assert "items waiting" not in client.get("/latest").get_data(as_text=True)
     as_(client, mod)
+    # Every page tells staff that something waits, and links to it.
+    latest = client.get("/latest").get_data(as_text=True)
+    assert 'href="/review" title="Review queue">Review <span class="bell-count">1</span>' \
+        '<span class="visually-hidden"> items waiting</span>' in latest
     page = client.get("/review").get_data(as_text=True)
     assert "Buy cheap watches here." in page and "3 flags" in page
     listed = client.get("/review.json")
@@ -212,6 +217,7 @@ def test_moderators_work_the_queue_from_the_page(client, make, mod):
     assert done.status_code == 302
     assert db.session.get(Post, post.id).hidden_at is None
     assert "Nothing is waiting" in client.get("/review").get_data(as_text=True)
+    assert "items waiting" not in client.get("/latest").get_data(as_text=True)
     assert item.id in [r["id"] for r in client.get("/review.json?status=disagreed").get_json()[
         "reviewables"]]
 
