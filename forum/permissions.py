@@ -121,7 +121,9 @@ def can_reply(user, topic):
     if topic.hidden_at is not None and not user.is_staff:
         return deny("This topic is hidden pending review.")
     if topic.closed and not user.is_staff:
-        return deny("This topic is closed: no new replies.")
+        why = f" The moderators' reason: {topic.closed_reason.rstrip('.')}." \
+            if topic.closed_reason else ""
+        return deny(f"This topic is closed: no new replies.{why}")
     if topic.kind == "lab":
         return _lab_room_verdict(user, topic)
     return ALLOW

@@ -42,6 +42,8 @@ class Topic(db.Model):
     like_count = db.Column(db.Integer, nullable=False, default=0)
     views = db.Column(db.Integer, nullable=False, default=0)
     closed = db.Column(db.Boolean, nullable=False, default=False)
+    # The moderator's reason for closing it, shown where the reply box would be.
+    closed_reason = db.Column(db.Text, nullable=True)
     visible = db.Column(db.Boolean, nullable=False, default=True)
     pinned_at = db.Column(UTCDateTime, nullable=True)
     pinned_globally = db.Column(db.Boolean, nullable=False, default=False)

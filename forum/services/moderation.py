@@ -224,13 +224,18 @@ def _topic_change(actor, topic_id, action, reason, changed, change):
 
 def lock_topic(actor, topic_id, reason=""):
     """No new replies, except from moderators."""
-    return _topic_change(actor, topic_id, "lock_topic", reason, lambda t: t.closed,
-                         lambda t: setattr(t, "closed", True))
+    def lock(topic):
+        topic.closed, topic.closed_reason = True, check_reason(reason, required=False) or None
+
+    return _topic_change(actor, topic_id, "lock_topic", reason, lambda t: t.closed, lock)
 
 
 def unlock_topic(actor, topic_id, reason=""):
+    def unlock(topic):
+        topic.closed, topic.closed_reason = False, None
+
     return _topic_change(actor, topic_id, "unlock_topic", reason, lambda t: not t.closed,
-                         lambda t: setattr(t, "closed", False))
+                         unlock)
 
 
 def pin_topic(actor, topic_id, globally=False, reason=""):

@@ -313,9 +313,20 @@ def test_topic_controls_page_for_staff_only(client, make, mod):
     page = client.get(f"/t/{topic.id}/moderate").get_data(as_text=True)
     assert "Lock (no new replies)" in page and "Split replies into a new topic" in page
     locked = client.post(f"/t/{topic.id}/moderate", data={
-        "action": "status", "status": "closed", "enabled": "true", "reason": "heated"})
+        "action": "status", "status": "closed", "enabled": "true", "reason": "Too heated."})
     assert locked.status_code == 302
     assert db.session.get(Topic, topic.id).closed
+    # Members read why where the reply box was; reopening clears the reason.
+    member = make.user()
+    as_(client, member)
+    page = client.get(f"/t/{topic.slug}/{topic.id}").get_data(as_text=True)
+    assert "This topic is closed: no new replies. The moderators&#39; reason: Too heated." in page
+    as_(client, mod)
+    client.post(f"/t/{topic.id}/moderate", data={
+        "action": "status", "status": "closed", "enabled": "false", "reason": "Calmer now."})
+    assert db.session.get(Topic, topic.id).closed_reason is None
+    client.post(f"/t/{topic.id}/moderate", data={
+        "action": "status", "status": "closed", "enabled": "true", "reason": "Too heated."})
     # A refused split keeps its title and reason, and no other form takes the reason.
     refused = client.post(f"/t/{topic.id}/moderate", data={
         "action": "split", "title": "The tangent about buses", "reason": "Off the topic."})
