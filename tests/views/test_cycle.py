@@ -246,3 +246,16 @@ def test_an_admin_extends_a_deadline_while_its_phase_has_not_been_run(client, ma
     db.session.commit()
     assert client.put(f"/processes/{process.id}.json",
                       json={"title": "Rewriting history"}).status_code == 403
+
+
+def test_the_ballot_offers_promotion_only_in_the_ballot_phase(client, make):
+    process = make.process()
+    login(client, make.admin())
+    ballot_id = client.get(f"/processes/{process.id}.json").get_json()["process"]["ballot_id"]
+    page = client.get(f"/ballots/{ballot_id}").get_data(as_text=True)
+    assert "Promotion comes in the ballot phase: once the policy labs close (" in page
+    assert "Promote the final texts" not in page
+    db.session.get(Process, process.id).phase = "ballot"
+    db.session.commit()
+    assert "Promote the final texts" in client.get(f"/ballots/{ballot_id}").get_data(
+        as_text=True)
