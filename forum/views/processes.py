@@ -8,6 +8,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..models import Process, Section
 from ..services import deliberation
+from ..web import sign_in_first
 from . import page_arg, params
 
 bp = Blueprint("processes", __name__)
@@ -51,7 +52,7 @@ def create_json():
 @bp.route("/processes/new", methods=["GET", "POST"])
 def new():
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.path))
+        return sign_in_first(request.path)
     verdict = permissions.can_create_process(current_user)
     data = params()
     errors, status, process = _submitted(
@@ -72,7 +73,7 @@ def update_json(process_id):
 def edit(process_id):
     process = deliberation.get_process(process_id)
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.path))
+        return sign_in_first(request.path)
     verdict = permissions.can_edit_process(current_user, process)
     form = {f: getattr(process, f) for f in ("title", "description", *deliberation.EDITABLE)}
     form.update({f: form[f].strftime("%Y-%m-%dT%H:%M") for f in form if f.endswith("_at")})
@@ -114,7 +115,7 @@ def show(process_id, fmt):
 def new_proposal(process_id):
     process = deliberation.get_process(process_id)
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.path))
+        return sign_in_first(request.path)
     verdict = permissions.can_create_proposal(current_user, process)
     data = params()
     form = {k: data.get(k, "") for k in ("title", "summary", "body", "section")}

@@ -264,6 +264,14 @@ def test_ineligible_members_read_and_see_why(client, make):
         "title": "Free buses", "summary": "Buses free for all under 25.", "body": "One."})
     assert refused.status_code == 403 and "Buses free for all under 25.</textarea>" in \
         refused.get_data(as_text=True)
+    # Signed out meanwhile (on another device, say): the text is shown back, not dropped on
+    # the way to the sign-in page.
+    client.post("/logout")
+    gone = client.post(f"/processes/{process.id}/proposals/new", data={
+        "title": "Free buses", "summary": "Buses free for all under 25.", "body": "One."})
+    assert gone.status_code == 401 and "Buses free for all under 25." in \
+        gone.get_data(as_text=True)
+    assert client.get(f"/processes/{process.id}/proposals/new").status_code == 302
 
 
 def test_discussion_replies_live_on_the_proposal_page(client, make):
