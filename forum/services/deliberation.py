@@ -135,11 +135,9 @@ def update_process(user, process_id, data):
                 changes[field] = when
     for field, (low, high) in NUMBER_RANGES.items():
         if data.get(field) not in (None, ""):
-            if field == "seats" and process.kind == "priority_campaign":
-                if _int(data, field, {}, 1) != 1:
-                    errors[field] = ["A Priority Campaign has one winner."]
-                continue
             changes[field] = _int(data, field, errors, getattr(process, field), low, high)
+    if process.kind == "priority_campaign" and changes.get("seats", 1) != 1:
+        errors["seats"] = ["A Priority Campaign has one winner."]
     if errors:
         raise ValidationFailed(field_errors=errors)
     with write_transaction():
@@ -158,11 +156,16 @@ def update_process(user, process_id, data):
     return process
 
 
+def still_editable(process, field):
+    """Whether no phase change has used this setting of the process yet."""
+    return process.phase in EDITABLE.get(field, (process.phase,))
+
+
 def _check_edit(process, changes):
     """Refuse what the process's phase has already used, and deadlines out of order."""
     errors = {}
     for field in changes:
-        if field in EDITABLE and process.phase not in EDITABLE[field]:
+        if not still_editable(process, field):
             errors[field] = [f"This can no longer change: {PHASE_WORDS[process.phase]}."]
     times = {f: changes.get(f, getattr(process, f))
              for f in ("proposals_close_at", "amendments_close_at", "labs_close_at")}

@@ -84,7 +84,7 @@ def edit(process_id):
         return redirect(url_for("processes.show", process_id=process_id))
     return render_template(
         "processes/edit.html", process=process, form=form, errors=errors, verdict=verdict,
-        editable=lambda field: process.phase in deliberation.EDITABLE.get(field, (process.phase,)),
+        editable=lambda field: deliberation.still_editable(process, field),
         phase_words=deliberation.PHASE_WORDS.get(process.phase, "")), status
 
 

@@ -242,6 +242,10 @@ def test_an_admin_extends_a_deadline_while_its_phase_has_not_been_run(client, ma
         "labs_close_at": (later + timedelta(days=20)).isoformat(), "support_threshold": 3})
     assert response.status_code == 200
     assert response.get_json()["process"]["support_threshold"] == 3
+    campaign = make.process(kind="priority_campaign")
+    refused = client.put(f"/processes/{campaign.id}.json", json={"seats": 2})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == ["A Priority Campaign has one winner."]
     db.session.get(Process, process.id).phase = "closed"
     db.session.commit()
     assert client.put(f"/processes/{process.id}.json",
