@@ -162,11 +162,12 @@ def timeago(value, now=None):
     return "just now"
 
 
-def time_tag(dt):
+def time_tag(dt, age=None):
     """`<time>` with the full date as its title and the age as its text: what the reltime
-    macro prints, as one call for lists and posts that print it on every row."""
+    macro prints, as one call for lists and posts that print it on every row. `age` is the
+    text when the caller has worked it out already (timeago)."""
     return Markup('<time datetime="%s" title="%s">%s</time>') % (
-        dt.isoformat(), dt.strftime("%-d %b %Y %H:%M UTC"), timeago(dt))
+        dt.isoformat(), dt.strftime("%-d %b %Y %H:%M UTC"), timeago(dt) if age is None else age)
 
 
 def init_app(app):

@@ -1,0 +1,122 @@
+"""Parts of pages kept between requests (forum/views/fragments.py) never show anything as it
+was: every change a reader could see shows on the next request, and what is one reader's own
+(an unread count, a like, an Edit link, a CSRF token) never reaches another."""
+import re
+from datetime import timedelta
+
+from forum.extensions import db
+from forum.models import Post, Topic
+from forum.services import admin, moderation
+from forum.services import posts as post_service
+
+
+def _row(client, title):
+    """The list row of the topic with this title, as text, or None."""
+    html = client.get("/latest").get_data(as_text=True)
+    for row in re.findall(r"<tr class=\"[^\"]*\">.*?</tr>", html, re.S):
+        if f">{title}</a>" in row:
+            return row
+    return None
+
+
+def test_a_kept_row_shows_each_change_to_its_topic(app, client, make, auth):
+    author, reader, staff = make.user("rowauthor"), make.user("rowreader"), make.admin()
+    category = make.category("Housing")
+    topic = make.topic(author, category, title="Rent controls for the city")
+    auth(client, reader)
+    first = _row(client, "Rent controls for the city")
+    assert first is not None and ">Housing</a>" in first and ">rowauthor</a>" in first
+
+    make.reply(topic)
+    reply = make.reply(topic)
+    assert '<td class="num">2</td>' in _row(client, "Rent controls for the city")
+
+    first_post = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id,
+                                                        Post.post_number == 1))
+    post_service.edit_post(author, first_post.id, "The first post, edited.",
+                           title="Rent caps for the whole city")
+    assert _row(client, "Rent controls for the city") is None
+    assert _row(client, "Rent caps for the whole city") is not None
+
+    admin.update_category(staff, category.id, "Homes", category.slug, category.color,
+                          category.description, category.position, category.topic_creators)
+    assert ">Homes</a>" in _row(client, "Rent caps for the whole city")
+
+    moderation.lock_topic(staff, topic.id, "Settled.")
+    row = _row(client, "Rent caps for the whole city")
+    assert ">Closed</span>" in row and ">Pinned</span>" not in row
+    moderation.pin_topic(staff, topic.id, globally=True)
+    assert ">Pinned</span>" in _row(client, "Rent caps for the whole city")
+
+    views = re.search(r'hide-narrow">(\d+)<', _row(client, "Rent caps for the whole city"))
+    other_reader = app.test_client()
+    auth(other_reader, make.user("anotherreader"))
+    other_reader.get(f"/t/{topic.slug}/{topic.id}")
+    row = _row(client, "Rent caps for the whole city")
+    assert f'hide-narrow">{int(views.group(1)) + 1}<' in row
+
+    post_service.delete_post(reply.user, reply.id)
+    assert '<td class="num">1</td>' in _row(client, "Rent caps for the whole city")
+
+    stored = db.session.get(Topic, topic.id)
+    stored.bumped_at -= timedelta(days=3)
+    db.session.commit()
+    assert ">3d</time>" in _row(client, "Rent caps for the whole city")
+
+
+def test_kept_rows_carry_no_readers_unread_count(app, client, make, auth):
+    author, reader, other = make.user(), make.user("hasread"), make.user("hasnotread")
+    topic = make.topic(author, title="A topic two members read differently")
+    auth(client, reader)
+    client.get(f"/t/{topic.slug}/{topic.id}")
+    make.reply(topic)
+    make.reply(topic)
+    assert "2 unread" in _row(client, "A topic two members read differently")
+
+    client.post("/logout")
+    auth(client, other)
+    row = _row(client, "A topic two members read differently")
+    assert "unread-count" not in row and ">new</span>" in row
+
+
+def _like_form(html, number):
+    """The like form of post `number` on a topic page, as text."""
+    match = re.search(r'<article class="post[^"]*" id="post-%d".*?</article>' % number, html, re.S)
+    form = re.search(r'<form class="inline like-form".*?</form>', match.group(0), re.S)
+    return form.group(0) if form else None
+
+
+def test_kept_post_actions_are_each_readers_own(app, client, make, auth):
+    author, reader, liker = make.user("postauthor"), make.user("postreader"), make.user()
+    topic = make.topic(author, title="A topic whose first post gets liked")
+    page = f"/t/{topic.slug}/{topic.id}"
+    auth(client, reader)
+    as_author = app.test_client()
+    auth(as_author, author)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        form = _like_form(client.get(page).get_data(as_text=True), 1)
+        assert 'aria-pressed="false"' in form and '<span class="like-count">0</span>' in form
+        html = as_author.get(page).get_data(as_text=True)
+        assert ">Edit</a>" in html and _like_form(html, 1) is None
+
+        first_post = db.session.scalar(db.select(Post).where(Post.topic_id == topic.id))
+        post_service.like_post(liker, first_post.id)
+        html = client.get(page).get_data(as_text=True)
+        form = _like_form(html, 1)
+        assert 'aria-pressed="false"' in form and '<span class="like-count">1</span>' in form
+        assert "edited · history" not in html and ">Edit</a>" not in html
+
+        # The kept form carries this page's token: sending it as a browser would is accepted.
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        assert token == re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+        assert client.post(f"/posts/{first_post.id}/like",
+                           data={"csrf_token": token}).status_code == 302
+        post_service.unlike_post(liker, first_post.id)
+        form = _like_form(client.get(page).get_data(as_text=True), 1)
+        assert 'aria-pressed="true"' in form and '<span class="like-count">1</span>' in form
+
+        post_service.edit_post(author, first_post.id, "The first post, said better.")
+        assert "edited · history" in client.get(page).get_data(as_text=True)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
