@@ -56,7 +56,7 @@ def _topic_entries(page):
 
 @bp.route("/latest.atom")
 def latest():
-    page = queries.topic_list(VISITOR, "latest", per_page=ENTRIES)
+    page = queries.topic_list(VISITOR, "latest", per_page=ENTRIES, posters=True)
     return _feed("Latest topics", url_for("topics.latest", _external=True),
                  url_for("feeds.latest", _external=True), _topic_entries(page))
 
@@ -66,7 +66,8 @@ def category(slug, category_id):
     cat = db.session.get(Category, category_id)
     if cat is None:
         abort(404)
-    page = queries.topic_list(VISITOR, "category", category=cat, per_page=ENTRIES)
+    page = queries.topic_list(VISITOR, "category", category=cat, per_page=ENTRIES,
+                              posters=True)
     return _feed(f"Topics in {cat.name}",
                  url_for("topics.category", slug=cat.slug, category_id=cat.id, _external=True),
                  url_for("feeds.category", slug=cat.slug, category_id=cat.id, _external=True),

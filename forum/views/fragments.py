@@ -1,13 +1,17 @@
-"""Parts of pages that are the same for every reader, rendered once and kept in each worker.
+"""Parts of pages rendered once and kept in each worker for the next request that shows them.
 
-A topic list renders thirty rows a request, and most of a list's time went into rendering them
-although a row changes only when its topic does. Each part here is rendered by a macro from
-exactly the values it is kept under, so a kept part is always what rendering it again would
-give: a changed title, count or category badge, or a new age ("3h"), is a new key. What differs
-per reader stays in the page's own template. A worker keeps at most PARTS_KEPT parts and starts
+A topic list renders thirty rows a request and a topic page twenty posts, and most of a page's
+time went into rendering them although a row changes only when its topic does. Each part is
+rendered by a macro from exactly the values it is kept under, so a kept part is always what
+rendering it again would give: a changed title, count or category, or a new age ("3h"), is a
+new key. A reader's own values are part of the key where they are plain numbers and flags (an
+unread count, whether they liked a post), so readers with the same ones share a part and no
+part shows one reader's state to another. A worker keeps at most PARTS_KEPT parts and starts
 afresh when it has that many (as links.remembered_url_for does); a part is about a kilobyte.
 """
 from flask import current_app, request
+from flask_login import current_user
+from markupsafe import Markup
 
 from ..models import utcnow
 from ..web import timeago
@@ -34,29 +38,45 @@ def macros(template):
     return current_app.jinja_env.get_template(template).module
 
 
-class TopicRows:
-    """The reader-independent parts of a page of topic rows (templates/_topic_row.html)."""
+def topic_rows(items):
+    """The rows of a page of topics (queries.TopicRow), each kept between requests under every
+    value it shows: the reader's unread count and "new" too, which are only numbers and a flag,
+    so readers with the same ones share the row and no reader's row is another's."""
+    signed_in = current_user.is_authenticated
+    script_root = request.script_root
+    now = utcnow()
+    links = None
+    rows = []
+    for row in items:
+        t, author, category = row.topic, row.author, row.topic.category
+        key = ("topic-row", script_root, t.id, t.slug, t.title, t.pinned_at is not None,
+               t.closed, row.unread, row.unread and row.last_read + 1, row.is_new and signed_in,
+               category.id, category.slug, category.name, author.username,
+               author.username_lower, t.reply_count, t.views, t.bumped_at,
+               timeago(t.bumped_at, now))
+        part = _PARTS.get(key)
+        if part is None:
+            links = links or _TopicRowLinks()
+            part = kept(key, links.render, *key[2:])
+        rows.append(part)
+    return Markup("").join(rows)
 
-    def __init__(self, badges):
-        self.badges = badges
+
+class _TopicRowLinks:
+    """What rendering a row needs, made once per page and only when a row is not kept."""
+
+    def __init__(self):
         self.topic_url = Link("topics.show", "slug", "topic_id")
+        self.post_url = Link("topics.show_post", "slug", "topic_id", "post_number")
+        self.category_url = Link("topics.category", "slug", "category_id")
         self.profile_url = Link("users.profile", "username")
-        self.script_root = request.script_root
-        self._macros = None
-        self.now = utcnow()
+        self.macro = macros("_topic_row.html").topic_row
 
-    def __call__(self, row):
-        """(head, tail) of a row: what comes before the reader's unread count, and after it."""
-        t, author = row.topic, row.author
-        key = ("topic-row", self.script_root, t.id, t.slug, t.title, t.pinned_at is not None,
-               t.closed, self.badges[t.category_id], author.username, author.username_lower,
-               t.reply_count, t.views, t.bumped_at, timeago(t.bumped_at, self.now))
-        return kept(key, self._render, *key[2:])
-
-    def _render(self, topic_id, slug, title, pinned, closed, badge, author, author_lower,
-                reply_count, views, bumped_at, age):
-        if self._macros is None:
-            self._macros = macros("_topic_row.html")
-        return (self._macros.row_head(title, self.topic_url(slug, topic_id), pinned, closed),
-                self._macros.row_tail(badge, self.profile_url(author_lower), author, reply_count,
-                                      views, bumped_at, age))
+    def render(self, topic_id, slug, title, pinned, closed, unread, unread_from, new,
+               category_id, category_slug, category_name, author, author_lower, reply_count,
+               views, bumped_at, age):
+        return self.macro(
+            title, self.topic_url(slug, topic_id), pinned, closed, unread,
+            self.post_url(slug, topic_id, unread_from) if unread else None, new, category_id,
+            category_slug, category_name, self.category_url(category_slug, category_id), author,
+            self.profile_url(author_lower), reply_count, views, bumped_at, age)

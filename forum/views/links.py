@@ -1,7 +1,7 @@
 """Links for pages that print many: one url_for per kind of link, then string formatting."""
 from urllib.parse import quote
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
 # What werkzeug's path converters leave unquoted (BaseConverter.to_url); integers print as is.
 _SAFE = "!$&'()*+,/:;=@"
@@ -77,15 +77,3 @@ def remembered_url_for(endpoint, **values):
             _URLS[key] = url
     return url
 
-
-def category_badges(rows):
-    """The category badge of each category in a list of topic rows, rendered once per category
-    (the `category_badge` macro): a list of thirty topics has only a few categories."""
-    macro = current_app.jinja_env.get_template("_macros.html").module.category_badge
-    category_url = Link("topics.category", "slug", "category_id")
-    badges = {}
-    for row in rows:
-        category = row.topic.category
-        if category.id not in badges:
-            badges[category.id] = macro(category, category_url(category.slug, category.id))
-    return badges
