@@ -265,10 +265,14 @@ def topic_posts_by_id(viewer, topic, post_ids):
     return posts, _liked(viewer, posts)
 
 
+_READ_STATE = select(TopicUser).where(TopicUser.topic_id == bindparam("topic_id"),
+                                      TopicUser.user_id == bindparam("user_id"))
+
+
 def read_state(viewer, topic):
     if not viewer.is_authenticated:
         return None
-    return db.session.get(TopicUser, (topic.id, viewer.id))
+    return db.session.scalars(_READ_STATE, {"topic_id": topic.id, "user_id": viewer.id}).first()
 
 
 def recent_posts(user, limit=20):

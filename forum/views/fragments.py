@@ -66,10 +66,10 @@ class _TopicRowLinks:
     """What rendering a row needs, made once per page and only when a row is not kept."""
 
     def __init__(self):
-        self.topic_url = Link("topics.show", "slug", "topic_id")
-        self.post_url = Link("topics.show_post", "slug", "topic_id", "post_number")
-        self.category_url = Link("topics.category", "slug", "category_id")
-        self.profile_url = Link("users.profile", "username")
+        self.topic_url = Link.of("topics.show", "slug", "topic_id")
+        self.post_url = Link.of("topics.show_post", "slug", "topic_id", "post_number")
+        self.category_url = Link.of("topics.category", "slug", "category_id")
+        self.profile_url = Link.of("users.profile", "username")
         self.macro = macros("_topic_row.html").topic_row
 
     def render(self, topic_id, slug, title, pinned, closed, unread, unread_from, new,

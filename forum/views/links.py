@@ -39,6 +39,19 @@ class Link:
         # The position, among the call's arguments, of each value in URL order.
         self.order = tuple(n for _at, n, _mark in sorted(found))
 
+    @classmethod
+    def of(cls, endpoint, *names, **fixed):
+        """Link(endpoint, *names, **fixed), remembered: a page builds the same links as the
+        page before it, and building one costs a url_for."""
+        key = (endpoint, names, tuple(fixed.items()), request.script_root)
+        link = _LINKS.get(key)
+        if link is None:
+            link = cls(endpoint, *names, **fixed)
+            if len(_LINKS) >= _URLS_KEPT:
+                _LINKS.clear()
+            _LINKS[key] = link
+        return link
+
     def __call__(self, *values):
         """The URL for these values, given in the order the names were given."""
         parts = self.parts
@@ -52,6 +65,7 @@ class Link:
 
 _URLS = {}
 _URLS_KEPT = 4096
+_LINKS = {}
 
 
 def remembered_url_for(endpoint, **values):

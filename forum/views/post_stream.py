@@ -27,14 +27,14 @@ class PostStream:
     """
 
     def __init__(self, topic, last_page, liked=(), can_reply=False, target_post_number=None):
-        self.post_url = Link("topics.show_post", "post_number", slug=topic.slug,
-                             topic_id=topic.id)
+        self.post_url = Link.of("topics.show_post", "post_number", slug=topic.slug,
+                                topic_id=topic.id)
         # url_for puts query arguments in the order given: ?page=N&reply_to=M.
-        self.end_url = Link("topics.show", slug=topic.slug, topic_id=topic.id,
-                            page=last_page)()
-        self.profile_url = Link("users.profile", "username")
-        self.avatar_url = Link("users.avatar", "username")
-        self.revisions_url = Link("posts.revisions", "post_id")
+        self.end_url = Link.of("topics.show", slug=topic.slug, topic_id=topic.id,
+                               page=last_page)()
+        self.profile_url = Link.of("users.profile", "username")
+        self.avatar_url = Link.of("users.avatar", "username")
+        self.revisions_url = Link.of("posts.revisions", "post_id")
         self.liked = liked
         self.script_root = request.script_root
         self._post_macros = None
@@ -51,10 +51,10 @@ class PostStream:
         self.csrf_token = ""
         if self.signed_in:
             self.csrf_token = generate_csrf()
-            self.like_url = Link("posts.like", "post_id")
-            self.edit_url = Link("posts.edit", "post_id")
-            self.withdraw_url = Link("posts.withdraw", "post_id")
-            self.flag_url = Link("moderation.flag", "target_id", area="posts")
+            self.like_url = Link.of("posts.like", "post_id")
+            self.edit_url = Link.of("posts.edit", "post_id")
+            self.withdraw_url = Link.of("posts.withdraw", "post_id")
+            self.flag_url = Link.of("moderation.flag", "target_id", area="posts")
 
     def head(self, p):
         """The post's opening and header, kept between pages (templates/_posts.html)."""

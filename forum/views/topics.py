@@ -13,13 +13,11 @@ from ..services import posts as post_service
 from ..web import sign_in_first
 from . import page_arg, params
 from .moderation import hidden_topic
-from .links import Link
 from .fragments import topic_rows
 from .post_stream import PostStream
 
 bp = Blueprint("topics", __name__)
 bp.add_app_template_global(PostStream, "post_stream")
-bp.add_app_template_global(Link, "link")
 bp.add_app_template_global(topic_rows, "topic_rows")
 
 LIST_TITLES = {"latest": "Latest", "top": "Top", "new": "New", "unread": "Unread"}
