@@ -202,15 +202,18 @@ class PostAuthor(NamedTuple):
 
 class PostRow:
     """A post as a page shows it: every column of a Post, its author's name and role as
-    `user`, and its `topic`. Read as rows, not loaded as Post objects: for a page of twenty
-    posts with their authors, loading them through the ORM cost twice as much as the query.
-    Detached from the session and only for reading; changes go through the services."""
+    `user`, its `topic`, and whether the viewer liked it. Read as rows, not loaded as Post
+    objects: for a page of twenty posts with their authors, loading them through the ORM cost
+    twice as much as the query. Detached from the session and only for reading; changes go
+    through the services."""
 
     FIELDS = tuple(column.key for column in Post.__table__.columns)
 
     def __init__(self, row, topic):
+        n = len(self.FIELDS)
         self.__dict__.update(zip(self.FIELDS, row))
-        self.user = PostAuthor(self.user_id, *row[len(self.FIELDS):])
+        self.user = PostAuthor(self.user_id, *row[n:n + 4])
+        self.liked = bool(row[n + 4])
         self.topic = topic
 
     @property
@@ -218,16 +221,21 @@ class PostRow:
         return self.post_number == 1
 
 
-# Built once: building and keying a statement per request cost more than running it.
+# Built once: building and keying a statement per request cost more than running it. The
+# viewer's like comes with each post (none for a visitor, whose viewer_id is NULL).
 _PAGE_OF_POSTS = (
-    select(*Post.__table__.columns, User.username, User.username_lower, User.name, User.role)
+    select(*Post.__table__.columns, User.username, User.username_lower, User.name, User.role,
+           PostLike.user_id.is_not(None))
     .join(User, User.id == Post.user_id)
+    .outerjoin(PostLike, and_(PostLike.post_id == Post.id,
+                              PostLike.user_id == bindparam("viewer_id")))
     .where(Post.topic_id == bindparam("topic_id"),
            Post.post_number.between(bindparam("first"), bindparam("last")))
     .order_by(Post.post_number))
-_LIKED = select(PostLike.post_id).where(
-    PostLike.user_id == bindparam("user_id"),
-    PostLike.post_id.in_(bindparam("post_ids", expanding=True)))
+
+
+def _viewer_id(viewer):
+    return viewer.id if viewer.is_authenticated else None
 
 
 def topic_posts(viewer, topic, page, per_page):
@@ -235,16 +243,10 @@ def topic_posts(viewer, topic, page, per_page):
     viewer liked."""
     first = (page - 1) * per_page + 1
     rows = db.session.execute(_PAGE_OF_POSTS, {
-        "topic_id": topic.id, "first": first, "last": first + per_page - 1})
+        "topic_id": topic.id, "first": first, "last": first + per_page - 1,
+        "viewer_id": _viewer_id(viewer)})
     posts = [PostRow(row, topic) for row in rows]
-    return posts, _liked(viewer, posts)
-
-
-def _liked(viewer, posts):
-    if not viewer.is_authenticated or not posts:
-        return set()
-    return set(db.session.scalars(_LIKED, {"user_id": viewer.id,
-                                           "post_ids": [p.id for p in posts]}))
+    return posts, {p.id for p in posts if p.liked}
 
 
 _STREAM = select(Post.id).where(Post.topic_id == bindparam("topic_id")).order_by(Post.post_number)
@@ -260,9 +262,9 @@ def topic_posts_by_id(viewer, topic, post_ids):
     """The topic's posts among `post_ids`, by post number, and which of them the viewer liked."""
     rows = db.session.execute(_POSTS_BY_ID, {
         "topic_id": topic.id, "first": 1, "last": topic.highest_post_number,
-        "post_ids": list(post_ids)})
+        "post_ids": list(post_ids), "viewer_id": _viewer_id(viewer)})
     posts = [PostRow(row, topic) for row in rows]
-    return posts, _liked(viewer, posts)
+    return posts, {p.id for p in posts if p.liked}
 
 
 _READ_STATE = select(TopicUser).where(TopicUser.topic_id == bindparam("topic_id"),
