@@ -267,6 +267,21 @@ def topic_posts_by_id(viewer, topic, post_ids):
     return posts, {p.id for p in posts if p.liked}
 
 
+_TOPIC_AND_READ_STATE = (
+    select(Topic, TopicUser)
+    .outerjoin(TopicUser, and_(TopicUser.topic_id == Topic.id,
+                               TopicUser.user_id == bindparam("viewer_id")))
+    .where(Topic.id == bindparam("topic_id")))
+
+
+def topic_and_read_state(viewer, topic_id):
+    """The topic (None if there is none) and what the viewer has read of it, in one query: what
+    a topic page reads first."""
+    found = db.session.execute(_TOPIC_AND_READ_STATE, {
+        "topic_id": topic_id, "viewer_id": _viewer_id(viewer)}).first()
+    return (None, None) if found is None else tuple(found)
+
+
 _READ_STATE = select(TopicUser).where(TopicUser.topic_id == bindparam("topic_id"),
                                       TopicUser.user_id == bindparam("user_id"))
 

@@ -4,7 +4,7 @@ from flask import (Blueprint, abort, jsonify, make_response, redirect, render_te
 from flask_login import current_user
 
 from .. import permissions, queries, ratelimits, serializers
-from ..errors import ServiceError, ValidationFailed
+from ..errors import NotFound, ServiceError, ValidationFailed
 from ..extensions import db
 from ..ids import as_id
 from ..markup import cook
@@ -137,7 +137,11 @@ def _unreadable(topic, fmt):
     return None
 
 
-def _topic_page(topic, page, fmt, target_post_number=None, composer=None, status=200):
+_LOOK_UP = object()  # the reader's read state, when the caller has not read it with the topic
+
+
+def _topic_page(topic, page, fmt, target_post_number=None, composer=None, status=200,
+                state=_LOOK_UP):
     if (refused := _unreadable(topic, fmt)) is not None:
         return refused
     if fmt == "html" and composer is None and (elsewhere := _thread_page(
@@ -147,7 +151,8 @@ def _topic_page(topic, page, fmt, target_post_number=None, composer=None, status
     last_page = max((topic.highest_post_number - 1) // per_page + 1, 1)
     if fmt == "html":
         page = min(page, last_page)  # a page past the end (JSON: no posts, so paging stops)
-    state = queries.read_state(current_user, topic)
+    if state is _LOOK_UP:
+        state = queries.read_state(current_user, topic)
     posts, liked = queries.topic_posts(current_user, topic, page, per_page)
     if posts and fmt == "html" and current_user.is_authenticated:
         post_service.record_read(current_user, topic, posts[-1].post_number, known=state)
@@ -204,11 +209,19 @@ def quote_markdown(post):
 @bp.route("/t/<slug>/<int:topic_id>", defaults={"fmt": "html"})
 @bp.route("/t/<slug>/<int:topic_id>.json", defaults={"fmt": "json"}, endpoint="show_json")
 def show(slug, topic_id, fmt):
-    topic = post_service.get_topic(topic_id)
+    topic, state = _topic_and_read_state(topic_id)
     if topic.slug != slug and fmt == "html":
         return redirect(url_for("topics.show", slug=topic.slug, topic_id=topic.id,
                                 **request.args), 301)
-    return _topic_page(topic, page_arg(), fmt)
+    return _topic_page(topic, page_arg(), fmt, state=state)
+
+
+def _topic_and_read_state(topic_id):
+    topic, state = (queries.topic_and_read_state(current_user, as_id(topic_id))
+                    if as_id(topic_id) else (None, None))
+    if topic is None:
+        raise NotFound("That topic does not exist.")
+    return topic, state
 
 
 @bp.route("/t/<int:topic_id>.json")
@@ -268,8 +281,9 @@ def _page_of(post_number):
 
 @bp.route("/t/<slug>/<int:topic_id>/<int:post_number>")
 def show_post(slug, topic_id, post_number):
-    topic = post_service.get_topic(topic_id)
-    return _topic_page(topic, _page_of(post_number), "html", target_post_number=post_number)
+    topic, state = _topic_and_read_state(topic_id)
+    return _topic_page(topic, _page_of(post_number), "html", target_post_number=post_number,
+                       state=state)
 
 
 @bp.route("/t/<int:topic_id>/reply", methods=["POST"])
