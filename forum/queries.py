@@ -337,10 +337,27 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
     Rank is by the Wilson lower bound, ties broken by more votes then earlier creation; it is
     computed over every ranked item of the proposal whatever the filter or sort of the page.
     """
-    from .models import Amendment
-
     if sort not in AMENDMENT_SORTS:
         sort = "top"
+    kind = kind if kind in ("amendment", "clarification") else None
+    page = max(int(page), 1)
+    stmt = _amendment_list_statement(sort, bool(kind), bool(paragraph), include_withdrawn,
+                                     bool(viewer.is_staff))
+    rows = db.session.execute(stmt, {
+        "proposal_id": proposal.id, "kind": kind, "paragraph": paragraph,
+        "version_number": proposal.current_version_number,
+        "viewer_id": viewer.id if viewer.is_authenticated else None,
+        "limit": per_page + 1, "offset": (page - 1) * per_page}).all()
+    return Page([(item, rank) for item, rank in rows[:per_page]], page, per_page,
+                len(rows) > per_page)
+
+
+@lru_cache(maxsize=None)
+def _amendment_list_statement(sort, by_kind, by_paragraph, include_withdrawn, staff):
+    """The statement for one shape of amendments panel, built once per process with its values
+    as bound parameters (as _topic_list_statement)."""
+    from .models import Amendment
+
     # One pass over the proposal's items numbers the ranked ones; filters apply afterwards, so
     # that a filtered page still shows each item's rank among all of them.
     counted = Amendment.status.in_(RANKED) & Amendment.hidden_at.is_(None)
@@ -348,18 +365,20 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
                     Amendment.user_id, Amendment.start, Amendment.end, Amendment.created_at,
                     Amendment.controversy, Amendment.version_number,
                     case((counted, _rank_column(counted)), else_=None).label("rank"))
-             .where(Amendment.proposal_id == proposal.id).subquery())
+             .where(Amendment.proposal_id == bindparam("proposal_id")).subquery())
     keys = select(every.c.id, every.c.rank)
     if not include_withdrawn:
         shown = every.c.status.in_(RANKED)
-        if not viewer.is_staff:
-            shown = shown & (every.c.hidden_at.is_(None) | (every.c.user_id == viewer.id))
+        if not staff:
+            shown = shown & (every.c.hidden_at.is_(None)
+                             | (every.c.user_id == bindparam("viewer_id")))
         keys = keys.where(shown)
-    if kind in ("amendment", "clarification"):
-        keys = keys.where(every.c.kind == kind)
-    if paragraph:
+    if by_kind:
+        keys = keys.where(every.c.kind == bindparam("kind"))
+    if by_paragraph:
         # An item concerns paragraph p if its range covers p, or it inserts just before p.
-        keys = keys.where(every.c.version_number == proposal.current_version_number,
+        paragraph = bindparam("paragraph")
+        keys = keys.where(every.c.version_number == bindparam("version_number"),
                           every.c.start <= paragraph,
                           (every.c.end >= paragraph) | (every.c.start == paragraph))
     if sort == "new":
@@ -368,35 +387,37 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
         order = [every.c.controversy.desc(), every.c.created_at, every.c.id]
     else:
         order = [every.c.kind, every.c.rank.is_(None), every.c.rank]
-    page = max(int(page), 1)
     # The page is chosen on narrow rows; only its own items are read whole, with their authors.
     chosen = (keys.add_columns(func.row_number().over(order_by=order).label("position"))
-              .order_by(*order).limit(per_page + 1).offset((page - 1) * per_page).subquery())
-    rows = db.session.execute(
-        select(Amendment, chosen.c.rank).join(chosen, chosen.c.id == Amendment.id)
-        .options(joinedload(Amendment.user)).order_by(chosen.c.position)).all()
-    return Page([(item, rank) for item, rank in rows[:per_page]], page, per_page,
-                len(rows) > per_page)
+              .order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+              .subquery())
+    return (select(Amendment, chosen.c.rank).join(chosen, chosen.c.id == Amendment.id)
+            .options(joinedload(Amendment.user)).order_by(chosen.c.position))
 
 
 def paragraph_counts(proposal, paragraph_count):
     """How many amendments and clarifications concern each paragraph of the current version:
     {n: (amend, clarify)}."""
-    from .models import Amendment
-
-    ranges = db.session.execute(
-        select(Amendment.kind, Amendment.start, Amendment.end, func.count())
-        .where(Amendment.proposal_id == proposal.id, Amendment.status.in_(RANKED),
-               Amendment.hidden_at.is_(None),
-               # Numbers of an earlier version name other paragraphs of this one.
-               Amendment.version_number == proposal.current_version_number)
-        .group_by(Amendment.kind, Amendment.start, Amendment.end)).all()
+    ranges = db.session.execute(_paragraph_ranges_statement(), {
+        "proposal_id": proposal.id, "version_number": proposal.current_version_number}).all()
     counts = {n: [0, 0] for n in range(1, paragraph_count + 2)}
     for kind, start, end, items in ranges:
         slot = 0 if kind == "amendment" else 1
         for n in range(start, min(max(end, start), paragraph_count + 1) + 1):
             counts[n][slot] += items
     return counts
+
+
+@lru_cache(maxsize=1)
+def _paragraph_ranges_statement():
+    from .models import Amendment
+
+    return (select(Amendment.kind, Amendment.start, Amendment.end, func.count())
+            .where(Amendment.proposal_id == bindparam("proposal_id"),
+                   Amendment.status.in_(RANKED), Amendment.hidden_at.is_(None),
+                   # Numbers of an earlier version name other paragraphs of this one.
+                   Amendment.version_number == bindparam("version_number"))
+            .group_by(Amendment.kind, Amendment.start, Amendment.end))
 
 
 PROPOSAL_SORTS = ("supports", "activity", "newest")

@@ -6,13 +6,11 @@ from datetime import datetime
 from flask import jsonify, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
-from . import permissions
 from .views.links import remembered_url_for
 from .errors import ServiceError
 from .extensions import db, limiter
@@ -252,8 +250,6 @@ def init_app(app):
     app.jinja_env.globals["item_heading"] = item_heading
     app.jinja_env.globals["counted"] = counted
     app.jinja_env.globals["pending_reviews"] = _pending_reviews
-    app.jinja_env.globals["can_vote_item"] = lambda item: permissions.can_vote_on(current_user,
-                                                                                  item)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
