@@ -320,6 +320,10 @@ def scenario_labs_and_ballots(api, client, make):
     api.call("POST", f"{path}/decisions.json", 409,
              json={"decision": "accept", "amendment_id": items[0].id})
     api.call("POST", f"{path}/decisions.json", 422, json={"decision": "maybe"})
+    rejected = api.call("POST", f"{path}/decisions.json", 201, json={
+        "decision": "reject", "amendment_id": items[1].id, "note": "Out of scope."})
+    api.call("DELETE", f"{path}/decisions/{rejected['decision']['id']}.json", 200)
+    api.call("DELETE", f"{path}/decisions/{rejected['decision']['id']}.json", 404)
     api.call("POST", f"{path}/decisions.json", 201, json={
         "decision": "reject", "amendment_id": items[1].id, "note": "Out of scope."})
     api.call("POST", f"{path}/decisions.json", 201, json={
@@ -327,6 +331,7 @@ def scenario_labs_and_ballots(api, client, make):
     api.call("POST", f"{path}/finalize.json", 409)
     data = api.call("POST", f"{path}/publish.json", 201, json={"note": "Version 2."})
     assert data["version"]["number"] == 2
+    api.call("DELETE", f"{path}/decisions/{data['lab']['decisions'][0]['id']}.json", 409)
     api.call("POST", f"{path}/publish.json", 409)
     api.call("GET", f"/proposals/{proposal.id}/versions/diff.json?from=1&to=2", 200)
     api.call("GET", f"/proposals/{proposal.id}/versions/diff.json?from=1&to=9", 422)

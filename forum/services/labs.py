@@ -196,6 +196,40 @@ def decide(actor, lab_id, data):
     return row
 
 
+def undo(actor, lab_id, decision_id):
+    """Take back a decision that no published version carries yet: its items are to decide
+    again and the draft loses its change. A published version never changes, so a decision
+    it carries stays; a later decision in the same lab can change the text again."""
+    lab = get_lab(lab_id)
+    require(permissions.can_lead_lab(actor, lab, members(lab)))
+    decision_id = as_id(decision_id)
+    with write_transaction():
+        lab = _locked_lab(lab.id)
+        require(permissions.can_lead_lab(actor, lab, members(lab)))
+        row = db.session.get(LabDecision, decision_id) if decision_id else None
+        if row is None or row.lab_id != lab.id:
+            raise NotFound("That decision is not one of this lab's.")
+        if row.version_number is not None:
+            raise Conflict(f"Version {row.version_number} carries this decision, and a published "
+                           "version does not change: decide again on the next version instead.")
+        items = [db.session.get(Amendment, i.amendment_id) for i in row.items]
+        require(permissions.can_decide_items(actor, lab, items, members(lab)))
+        now = utcnow()
+        for item in items:
+            item.status = "in_lab"
+            item.status_reason = ""
+            item.updated_at = now
+            search.enqueue("amendment", item.id)
+        what = f"the {row.decision} of " + ", ".join(f"#{item.id}" for item in items)
+        audit.record(actor, "lab_undo", "lab", lab.id, f"Took back {what}.",
+                     decision_id=row.id, amendment_ids=[item.id for item in items])
+        db.session.delete(row)
+        for item in items:
+            notifications.notify(item.user_id, "amendment_decided", actor=actor, amendment=item,
+                                 decision="took back its decision on", reason="")
+    return items
+
+
 def _decision_range(lab, decision, items, data, note):
     kinds = {item.kind for item in items}
     if decision == "accept":

@@ -138,6 +138,17 @@ def decisions_form(lab_id):
     return _html_action(lab_id, lambda: labs.decide(current_user, lab_id, data), "#intake")
 
 
+@bp.route("/labs/<int:lab_id>/decisions/<int:decision_id>.json", methods=["DELETE"])
+def decision_json(lab_id, decision_id):
+    labs.undo(current_user, lab_id, decision_id)
+    return jsonify(lab_json(labs.get_lab(lab_id)))
+
+
+@bp.route("/labs/<int:lab_id>/decisions/<int:decision_id>/undo", methods=["POST"])
+def undo_form(lab_id, decision_id):
+    return _html_action(lab_id, lambda: labs.undo(current_user, lab_id, decision_id), "#intake")
+
+
 @bp.route("/labs/<int:lab_id>/publish.json", methods=["POST"])
 def publish_json(lab_id):
     version = labs.publish(current_user, lab_id, params().get("note", ""))

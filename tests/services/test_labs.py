@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from forum.errors import Conflict, PermissionDenied, ValidationFailed
+from forum.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from forum.extensions import db
-from forum.models import (Amendment, AuditEvent, Process, Proposal, Section, SectionMembership,
-                          utcnow)
+from forum.models import (Amendment, AuditEvent, Notification, Process, Proposal, Section,
+                          SectionMembership, utcnow)
 from forum.services import cycle, intake, labs, posts, voting
 
 
@@ -242,6 +242,61 @@ def test_publish_versions_and_finalise(make, lead, lab_with_items):
         AuditEvent.target_kind == "lab", AuditEvent.target_id == lab.id)))
     assert {"lab_accept", "lab_reject", "lab_answer", "publish_version",
             "finalise_lab"} <= actions
+
+
+def test_a_decision_is_taken_back_until_a_version_carries_it(client, make, lead,
+                                                             lab_with_items):
+    lab, first, second, _, _ = lab_with_items
+    composite = labs.decide(lead, lab.id, {
+        "decision": "composite", "amendment_ids": [first.id, second.id], "start": 2, "end": 3,
+        "text": "We build homes at scale, with fair rents.", "note": "Both said it."})
+    # Its amendments are decided; taken back, they are to decide again.
+    with pytest.raises(Conflict, match="already decided"):
+        labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": first.id})
+    for outsider in (make.user(), make.user(role="moderator")):
+        with pytest.raises(PermissionDenied, match="lab's leads"):
+            labs.undo(outsider, lab.id, composite.id)
+    from tests.conftest import login
+
+    login(client, lead)
+    page = client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    assert page.count(f"/labs/{lab.id}/decisions/{composite.id}/undo") == 2  # one per item
+    assert client.post(f"/labs/{lab.id}/decisions/{composite.id}/undo").status_code == 302
+
+    assert {db.session.get(Amendment, i).status for i in (first.id, second.id)} == {"in_lab"}
+    base, blocks, decisions = labs.draft(lab)
+    assert blocks == base and decisions == []
+    for item in (first, second):
+        told = db.session.scalars(db.select(Notification.data).where(
+            Notification.user_id == item.user_id, Notification.amendment_id == item.id,
+            Notification.kind == "amendment_decided")).all()
+        assert [data["decision"] for data in told] == ["composited", "took back its decision on"]
+    assert "Took back the composite of" in db.session.scalar(db.select(AuditEvent.reason).where(
+        AuditEvent.action == "lab_undo", AuditEvent.target_id == lab.id))
+    with pytest.raises(NotFound):
+        labs.undo(lead, lab.id, composite.id)
+
+    accepted = labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": first.id})
+    labs.publish(lead, lab.id)
+    with pytest.raises(Conflict, match="Version 2 carries this decision"):
+        labs.undo(lead, lab.id, accepted.id)
+    assert db.session.get(Amendment, first.id).status == "accepted"
+    page = client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    assert "/undo" not in page and "(in version 2)" in page
+
+
+def test_nobody_takes_back_a_decision_on_their_own_amendment(make, lead):
+    proposal = proposal_in_section(make, lead, lab_min_votes=1)
+    own = make.amendment(proposal, user=lead, start=2, end=2, text="Homes at scale, now.")
+    vote(make, own, 2, 0)
+    lab = intake.close_amendment_window(make.user(role="moderator"), proposal.id)
+    decision = labs.decide(make.admin(), lab.id, {"decision": "reject", "amendment_id": own.id,
+                                                  "note": "Not needed."})
+    with pytest.raises(PermissionDenied, match=f"You wrote #{own.id}"):
+        labs.undo(lead, lab.id, decision.id)
+    assert db.session.get(Amendment, own.id).status == "rejected"
+    labs.undo(make.admin(), lab.id, decision.id)
+    assert db.session.get(Amendment, own.id).status == "in_lab"
 
 
 def test_advance_is_idempotent_and_follows_deadlines(make, lead):

@@ -96,6 +96,16 @@ def decide(fmt, who):
     return build
 
 
+def undo(fmt, who):
+    def build(ctx):
+        lab = _lab(ctx, who(ctx))
+        decision = labs.decide(ctx.admin, lab.id, {"decision": "accept",
+                                                   "amendment_id": _taken(lab)[0]})
+        path = f"/labs/{lab.id}/decisions/{decision.id}"
+        return api(path + ".json") if fmt == "json" else form(path + "/undo")
+    return build
+
+
 def publish(fmt, who):
     def build(ctx):
         lab = _lab(ctx, who(ctx))
@@ -191,6 +201,10 @@ CASES = [
     Case("labs.decisions_json", "POST", decide("json", nobody), ADMINS, state=NOT_LEAD),
     Case("labs.decisions_form", "POST", decide("form", lead), PARTICIPANTS, state=LEAD),
     Case("labs.decisions_form", "POST", decide("form", nobody), ADMINS, state=NOT_LEAD),
+    Case("labs.decision_json", "DELETE", undo("json", lead), PARTICIPANTS, state=LEAD),
+    Case("labs.decision_json", "DELETE", undo("json", nobody), ADMINS, state=NOT_LEAD),
+    Case("labs.undo_form", "POST", undo("form", lead), PARTICIPANTS, state=LEAD),
+    Case("labs.undo_form", "POST", undo("form", nobody), ADMINS, state=NOT_LEAD),
     Case("labs.publish_json", "POST", publish("json", lead), PARTICIPANTS, state=LEAD),
     Case("labs.publish_json", "POST", publish("json", nobody), ADMINS, state=NOT_LEAD),
     Case("labs.publish_form", "POST", publish("form", lead), PARTICIPANTS, state=LEAD),
