@@ -116,6 +116,7 @@ ACTION_LABELS = {
     "invite_to_lab": "invited a member to", "remove_from_lab": "removed a member from",
     "lab_accept": "accepted an amendment in", "lab_composite": "composited amendments in",
     "lab_reject": "rejected an amendment in", "lab_answer": "answered a clarification in",
+    "lab_undo": "took back a decision in",
     "publish_version": "published a new version of", "finalise_lab": "finalised the text of",
     "promote_on_ballot": "put on the ballot", "promote_not_qualified": "found not qualified",
     "promote_ballot": "promoted the final texts to", "publish_ballot": "published",

@@ -58,13 +58,24 @@ def test_section_lead_closes_the_window_composites_rejects_publishes_and_finalis
     form.get_by_role("button", name="Composite").click()
     for item_id in (lab.a1, lab.a2):
         row = intake.filter(has=page.get_by_role("link", name=f"Amendment #{item_id}"))
-        expect(row.locator("td").nth(6)).to_have_text("composite: Both asked for more, sooner.")
+        expect(row.locator("td").nth(6).locator(".decision")).to_have_text(
+            "composite: Both asked for more, sooner.")
 
     # Reject the third, with a reason.
     page.get_by_label(f"Reason for rejecting #{lab.a3}").fill("Security for life is already law.")
     page.get_by_role("button", name="Reject").click()
     row = intake.filter(has=page.get_by_role("link", name=f"Amendment #{lab.a3}"))
-    expect(row.locator("td").nth(6)).to_have_text("reject: Security for life is already law.")
+    expect(row.locator("td").nth(6).locator(".decision")).to_have_text(
+        "reject: Security for life is already law.")
+
+    # Until a version carries it, a decision can be taken back: the third is to decide again.
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=f"Take back the reject of #{lab.a3}").click()
+    expect(row.locator("td").nth(6)).to_have_text("to decide")
+    page.get_by_label(f"Reason for rejecting #{lab.a3}").fill("Security for life is already law.")
+    page.get_by_role("button", name="Reject").click()
+    expect(row.locator("td").nth(6).locator(".decision")).to_have_text(
+        "reject: Security for life is already law.")
     expect(page.get_by_text("Every intake item is decided.")).to_be_visible()
     expect(page.locator("#draft ins").first).to_contain_text("quickly")
 
