@@ -13,8 +13,11 @@ from .models import ApiKey, User, UserSession, utcnow
 from .permissions import Anonymous
 
 
-# Built once: building and keying this statement on every signed-in request cost more than
-# running it.
+# Built once: building and keying these statements on every signed-in request or script's
+# call cost more than running them.
+_LIVE_KEY = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"),
+                                 ApiKey.revoked_at.is_(None))
+_MEMBER_NAMED = select(User).where(User.username_lower == bindparam("username"))
 _SESSION_MEMBER = (
     select(User, UserSession.id, UserSession.last_seen_at)
     .join(UserSession, UserSession.user_id == User.id)
@@ -79,8 +82,7 @@ def init_app(app, login_manager):
         key = req.headers.get("Api-Key")
         if not key:
             return None
-        api_key = db.session.scalar(select(ApiKey).where(
-            ApiKey.key_hash == ApiKey.hash(key), ApiKey.revoked_at.is_(None)))
+        api_key = db.session.scalar(_LIVE_KEY, {"key_hash": ApiKey.hash(key)})
         if api_key is None:
             return _refuse_key("That API key is not valid: it does not exist or was revoked.")
         username = (req.headers.get("Api-Username") or "").lower()
@@ -97,7 +99,7 @@ def init_app(app, login_manager):
                                    "the member it acts as.")
             # NUL: no member is called that, and PostgreSQL cannot even compare it.
             user = None if "\x00" in username else db.session.scalar(
-                select(User).where(User.username_lower == username))
+                _MEMBER_NAMED, {"username": username})
             if user is None:
                 return _refuse_key("No member has the username Api-Username gives.")
         if user.is_suspended():

@@ -461,23 +461,32 @@ def supported(viewer, proposal_ids):
 
 def item_rank(item):
     """One item's rank among its proposal's ranked items of the same kind, by one COUNT."""
-    from .models import Amendment
-
     if item.status not in RANKED or item.hidden_at is not None:
         return None
-    votes = Amendment.up_count + Amendment.down_count
-    mine = item.up_count + item.down_count
-    better = (
-        (Amendment.score > item.score)
-        | ((Amendment.score == item.score) & (votes > mine))
-        | ((Amendment.score == item.score) & (votes == mine)
-           & (Amendment.created_at < item.created_at))
-        | ((Amendment.score == item.score) & (votes == mine)
-           & (Amendment.created_at == item.created_at) & (Amendment.id < item.id)))
-    ahead = db.session.scalar(select(func.count(Amendment.id)).where(
-        Amendment.proposal_id == item.proposal_id, Amendment.kind == item.kind,
-        Amendment.status.in_(RANKED), Amendment.hidden_at.is_(None), better))
+    ahead = db.session.scalar(_items_ahead_statement(), {
+        "proposal_id": item.proposal_id, "kind": item.kind, "score": item.score,
+        "votes": item.up_count + item.down_count, "created_at": item.created_at,
+        "id": item.id})
     return ahead + 1
+
+
+@lru_cache(maxsize=1)
+def _items_ahead_statement():
+    """How many ranked items of a proposal and kind come before one, built once (a vote
+    answers with its item's rank)."""
+    from .models import Amendment
+
+    votes, score = Amendment.up_count + Amendment.down_count, bindparam("score")
+    mine, created_at = bindparam("votes"), bindparam("created_at")
+    better = (
+        (Amendment.score > score)
+        | ((Amendment.score == score) & (votes > mine))
+        | ((Amendment.score == score) & (votes == mine) & (Amendment.created_at < created_at))
+        | ((Amendment.score == score) & (votes == mine) & (Amendment.created_at == created_at)
+           & (Amendment.id < bindparam("id"))))
+    return select(func.count(Amendment.id)).where(
+        Amendment.proposal_id == bindparam("proposal_id"), Amendment.kind == bindparam("kind"),
+        Amendment.status.in_(RANKED), Amendment.hidden_at.is_(None), better)
 
 
 # -- the moderation log ------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Amendments and clarifications: propose, preview, edit, withdraw, answer."""
 import hashlib
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -174,6 +174,14 @@ def propose_item(user, proposal_id, kind, start, end, text, rationale):
     return item
 
 
+# Built once: every vote locks its item this way.
+_LOCKED_ITEM = (
+    select(Amendment).where(Amendment.id == bindparam("item_id"))
+    .options(joinedload(Amendment.proposal).joinedload(Proposal.process),
+             joinedload(Amendment.user))
+    .with_for_update(of=Amendment).execution_options(populate_existing=True))
+
+
 def get_item(item_id, lock=False):
     """The item, or NotFound. With `lock`, inside a write transaction: the row locked for it,
     read anew (what the request read before may be stale), with its proposal, process and
@@ -181,11 +189,7 @@ def get_item(item_id, lock=False):
     if as_id(item_id) is None:
         item = None
     elif lock:
-        item = db.session.scalar(
-            select(Amendment).where(Amendment.id == as_id(item_id))
-            .options(joinedload(Amendment.proposal).joinedload(Proposal.process),
-                     joinedload(Amendment.user))
-            .with_for_update(of=Amendment).execution_options(populate_existing=True))
+        item = db.session.scalar(_LOCKED_ITEM, {"item_id": as_id(item_id)})
     else:
         item = db.session.get(Amendment, as_id(item_id))
     if item is None:

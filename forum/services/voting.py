@@ -1,5 +1,5 @@
 """Votes on amendments and clarifications: one function for every transition."""
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import permissions
@@ -39,15 +39,14 @@ def cast_vote(user, item_id, value):
     with write_transaction(keep_loaded=True):
         item = get_item(item_id, lock=True)
         require(permissions.can_vote_on(user, item))
-        previous = db.session.scalar(select(AmendmentVote.value).where(
-            AmendmentVote.amendment_id == item.id, AmendmentVote.user_id == user.id))
+        mine = {"amendment_id": item.id, "user_id": user.id}
+        previous = db.session.scalar(_MY_VOTE, mine)
         if previous == (value or None):
             return item, value  # nothing changes; the transaction ends with nothing written
         notifications.item_voted(item, user, value, previous)
         now = utcnow()
         if value == 0:
-            db.session.execute(AmendmentVote.__table__.delete().where(
-                AmendmentVote.amendment_id == item.id, AmendmentVote.user_id == user.id))
+            db.session.execute(_DELETE_MY_VOTE, mine)
         else:
             db.session.execute(upsert(
                 AmendmentVote, ("amendment_id", "user_id"),
@@ -62,20 +61,34 @@ def cast_vote(user, item_id, value):
     return item, value
 
 
+def _tally(value):
+    return select(func.count()).select_from(AmendmentVote).where(
+        AmendmentVote.amendment_id == bindparam("item_id"),
+        AmendmentVote.value == value).scalar_subquery()
+
+
+# Built once: a vote is the busiest write, and building and keying these statements on every
+# vote cost more than running them.
+_MY_VOTE = select(AmendmentVote.value).where(
+    AmendmentVote.amendment_id == bindparam("amendment_id"),
+    AmendmentVote.user_id == bindparam("user_id"))
+_DELETE_MY_VOTE = AmendmentVote.__table__.delete().where(
+    AmendmentVote.amendment_id == bindparam("amendment_id"),
+    AmendmentVote.user_id == bindparam("user_id"))
+_RECOUNT = (update(Amendment).where(Amendment.id == bindparam("item_id"))
+            .values(up_count=_tally(1), down_count=_tally(-1))
+            .returning(Amendment.up_count, Amendment.down_count))
+_RESCORE = (update(Amendment).where(Amendment.id == bindparam("item_id"))
+            .values(score=bindparam("score"), controversy=bindparam("controversy")))
+
+
 def recount(item_id):
     """Recompute up, down and score of one item from its vote rows; returns what it stored."""
-    def tally(v):
-        return select(func.count()).select_from(AmendmentVote).where(
-            AmendmentVote.amendment_id == item_id, AmendmentVote.value == v).scalar_subquery()
-
-    up, down = db.session.execute(
-        update(Amendment).where(Amendment.id == item_id)
-        .values(up_count=tally(1), down_count=tally(-1))
-        .returning(Amendment.up_count, Amendment.down_count)).one()
+    up, down = db.session.execute(_RECOUNT, {"item_id": item_id}).one()
     counts = {"up_count": up, "down_count": down, "score": wilson_lower_bound(up, down),
               "controversy": controversy(up, down)}
-    db.session.execute(update(Amendment).where(Amendment.id == item_id)
-                       .values(score=counts["score"], controversy=counts["controversy"]))
+    db.session.execute(_RESCORE, {"item_id": item_id, "score": counts["score"],
+                                  "controversy": counts["controversy"]})
     return counts
 
 
