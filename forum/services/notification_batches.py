@@ -2,9 +2,10 @@
 notification whose count grows ("5 likes on your post") until the member reads it."""
 import hashlib
 import hmac
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..models import Notification
@@ -17,12 +18,20 @@ BATCHED = {"liked": "post_id", "amendment_votes": "amendment_id"}
 def unread_batch(user_id, kind, batch_field, batch_id, respects_mute):
     """The member's unread notification this event adds to; none once they muted its topic
     (the event then goes the whole way, and is silenced there)."""
+    return db.session.scalar(_unread_batch_statement(batch_field, respects_mute), {
+        "user_id": user_id, "kind": kind, "batch_id": batch_id})
+
+
+@lru_cache(maxsize=None)
+def _unread_batch_statement(batch_field, respects_mute):
+    """Built once per shape: every like and vote asks it."""
     stmt = select(Notification).where(
-        Notification.user_id == user_id, Notification.kind == kind,
-        getattr(Notification, batch_field) == batch_id, Notification.read_at.is_(None))
+        Notification.user_id == bindparam("user_id"), Notification.kind == bindparam("kind"),
+        getattr(Notification, batch_field) == bindparam("batch_id"),
+        Notification.read_at.is_(None))
     if respects_mute:
         stmt = stmt.where(~levels.is_muted(Notification.user_id, Notification.topic_id))
-    return db.session.scalar(stmt.order_by(Notification.id.desc()).limit(1))
+    return stmt.order_by(Notification.id.desc()).limit(1)
 
 
 # A batch counts each member once, as what they did last: liking again after taking a like back,
