@@ -166,6 +166,9 @@ def _log_filters():
     filters = {"action": request.args.get("action") or None,
                "target_kind": request.args.get("target_kind") or None,
                "since": _date("from", errors), "until": _date("to", errors, end_of_day=True)}
+    if filters["action"] is not None and filters["action"] not in ACTION_LABELS:
+        errors["action"] = ["There is no such action: choose one from the list."]
+        filters["action"] = None
     moderator = (request.args.get("moderator") or "").strip()
     if moderator.lower() == "system":
         filters["actor_id"] = 0

@@ -68,6 +68,10 @@ def test_filters(client, history):
     assert log(client, **{"from": tomorrow})["events"] == []
     bad = client.get("/moderation-log.json?from=last-week")
     assert bad.status_code == 422
+    bad = client.get("/moderation-log.json?action=hide_everything")
+    assert bad.status_code == 422 and "no such action" in bad.get_json()["errors"][0]
+    page = client.get("/moderation-log?action=hide_everything").get_data(as_text=True)
+    assert "There is no such action: choose one from the list." in page
     page = client.get("/moderation-log?moderator=alice").get_data(as_text=True)
     assert "too heated" in page and "an insult" not in page
 
