@@ -2,6 +2,9 @@
 answered with a message (never a 500), on both backends."""
 import pytest
 
+from forum.extensions import db
+from forum.models import Post
+from forum.services import deliberation, posts, voting
 from tests.conftest import login
 from tests.openapi_check import assert_documented
 from tests.search_helpers import search_backend  # noqa: F401
@@ -73,3 +76,17 @@ def test_signed_in_members_see_the_same_public_results(client, make, topics):
     login(client, make.user())
     data = client.get("/search.json?q=allotments").get_json()
     assert len(data["results"]) == 3
+
+
+def test_results_count_likes_supports_and_net_votes_by_their_names(client, make, topics):
+    first = db.session.scalar(db.select(Post).where(Post.topic_id == topics[0].id))
+    posts.like_post(make.user(), first.id)
+    proposal = make.proposal(title="Allotments for every ward")
+    deliberation.support_proposal(make.user(), proposal.id)
+    deliberation.support_proposal(make.user(), proposal.id)
+    item = make.amendment(proposal, text="Allotments, and orchards too.")
+    for value in (1, 1, 1, -1):
+        voting.cast_vote(make.user(), item.id, value)
+    page = client.get("/search?q=allotments").get_data(as_text=True)
+    assert " · 1 like</div>" in page and " · 2 supports</div>" in page
+    assert " · net +2 in votes</div>" in page and " vote</div>" not in page
