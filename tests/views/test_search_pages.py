@@ -90,3 +90,17 @@ def test_results_count_likes_supports_and_net_votes_by_their_names(client, make,
     page = client.get("/search?q=allotments").get_data(as_text=True)
     assert " · 1 like</div>" in page and " · 2 supports</div>" in page
     assert " · net +2 in votes</div>" in page and " vote</div>" not in page
+
+
+def test_a_one_word_search_lists_the_members_it_names(client, make, topics):
+    make.user("carysdavies")
+    make.user("dafydd")
+    response = client.get("/search.json?q=carys")
+    assert_documented(response, "GET", "/search.json")
+    assert [u["username"] for u in response.get_json()["users"]] == ["carys", "carysdavies"]
+    page = client.get("/search?q=CARYS").get_data(as_text=True)
+    assert '<h2 id="search-members-title">Members</h2>' in page
+    assert 'href="/u/carysdavies"' in page and 'href="/u/dafydd"' not in page
+    # Not with a filter, or past the first page: those ask for posts.
+    for q in ("carys type:topic", "carys @carys", '"carys"'):
+        assert client.get("/search.json", query_string={"q": q}).get_json()["users"] == []
