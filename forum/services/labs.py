@@ -8,7 +8,7 @@ from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
 from ..ids import as_id
 from ..models import (Amendment, IntakeEntry, LabDecision, LabDecisionItem, LabMember,
-                      PolicyLab, ProposalVersion, User, utcnow)
+                      PolicyLab, ProposalVersion, SectionMembership, User, utcnow)
 from ..paragraphs import UNCLOSED_FENCE, check_range, join, replace_range, split, unclosed_fence
 from ..texts import as_text
 from . import audit, notifications, proposal_news
@@ -30,6 +30,17 @@ def get_lab(lab_id):
 def members(lab):
     return db.session.scalars(select(LabMember).where(LabMember.lab_id == lab.id)
                               .order_by(LabMember.created_at)).all()
+
+
+def has_leads(lab, lab_members):
+    """Does anyone but an admin lead the lab: a lead of its proposal's section, or a member an
+    admin named its lead? Without one, only admins can run it."""
+    if any(m.role == "lead" for m in lab_members):
+        return True
+    section_id = lab.proposal.section_id
+    return section_id is not None and db.session.scalar(select(SectionMembership.user_id).where(
+        SectionMembership.section_id == section_id, SectionMembership.is_lead.is_(True))
+        .limit(1)) is not None
 
 
 def _locked_lab(lab_id):

@@ -86,6 +86,7 @@ def show(lab_id, fmt):
         draft_diff=word_diff(labs.current_body(lab), join(blocks)),
         draft_changed=join(blocks) != labs.current_body(lab), versions=versions,
         can_lead=permissions.can_lead_lab(current_user, lab, members),
+        leaderless=lab.status == "open" and not labs.has_leads(lab, members),
         decide_check=lambda item: permissions.can_decide_items(current_user, lab, [item],
                                                                members),
         topic=topic, posts=posts, liked=liked, page=page, last_page=last_page,

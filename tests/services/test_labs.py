@@ -344,3 +344,26 @@ def test_a_refused_lab_form_shows_what_was_typed_and_leads_back_to_the_lab(clien
     html = closed.get_data(as_text=True)
     assert closed.status_code == 403 and "The timetable moved forward." in html
     assert f'href="/proposals/{lab.proposal_id}">Back to the proposal</a>' in html
+
+
+def test_a_lab_nobody_leads_says_so_until_an_admin_names_a_lead(client, make):
+    from tests.conftest import login
+
+    proposal = make.proposal(make.process(lab_min_votes=1))  # in no section
+    item = make.amendment(proposal)
+    vote(make, item, 2, 0)
+    admin = make.admin()
+    lab = intake.close_amendment_window(admin, proposal.id)
+    notice = "Nobody leads this lab yet: its proposal belongs to no section."
+    assert notice in client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    lead = make.user("namedlead")
+    labs.invite(admin, lab.id, "namedlead", "lead")
+    login(client, lead)
+    page = client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    assert "Nobody leads this lab" not in page and f"Accept #{item.id}<" in page
+
+
+def test_a_lab_led_by_its_sections_leads_says_nothing_of_leads(client, make, lead,
+                                                               lab_with_items):
+    lab = lab_with_items[0]
+    assert "Nobody leads this lab" not in client.get(f"/labs/{lab.id}").get_data(as_text=True)
