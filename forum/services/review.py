@@ -180,11 +180,6 @@ def targets_for(reviews):
     return found
 
 
-def pending_count():
-    return db.session.scalar(select(func.count(ReviewItem.id)).where(
-        ReviewItem.status == "pending"))
-
-
 def _locked_pending(review_id):
     review = db.session.scalar(select(ReviewItem).where(ReviewItem.id == int(review_id))
                                .with_for_update(of=ReviewItem))

@@ -2,7 +2,7 @@
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import permissions, queries, ratelimits, serializers
+from .. import permissions, proposal_queries, ratelimits, serializers
 from ..errors import ServiceError
 from ..ids import as_id
 from ..paragraphs import split
@@ -14,14 +14,14 @@ bp = Blueprint("amendments", __name__)
 
 
 def _rank(item):
-    return queries.item_rank(item)
+    return proposal_queries.item_rank(item)
 
 
 @bp.route("/proposals/<int:proposal_id>/amendments.json")
 def index_json(proposal_id):
     proposal = deliberation.get_proposal(proposal_id)
     paragraph = request.args.get("paragraph", "")
-    page = queries.amendment_list(
+    page = proposal_queries.amendment_list(
         current_user, proposal, sort=request.args.get("sort", "top"),
         kind=request.args.get("kind") or None,
         paragraph=as_id(paragraph), page=page_arg(),

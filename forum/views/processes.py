@@ -3,7 +3,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import permissions, queries, serializers
+from .. import permissions, proposal_queries, serializers
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Process, Section
@@ -95,8 +95,8 @@ def show(process_id, fmt):
     sort = request.args.get("sort", "supports")
     if sort not in PROPOSAL_SORTS:
         sort = "supports"
-    page = queries.proposal_list(current_user, process=process, sort=sort, page=page_arg())
-    supported = queries.supported(current_user, [p.id for p in page.items])
+    page = proposal_queries.proposal_list(current_user, process=process, sort=sort, page=page_arg())
+    supported = proposal_queries.supported(current_user, [p.id for p in page.items])
     if fmt == "json":
         return jsonify({"process": serializers.process(process, _ballot_id(process)),
                         "proposals": [serializers.proposal_summary(p, p.id in supported)

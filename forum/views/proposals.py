@@ -2,11 +2,11 @@
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import permissions, queries, ratelimits, serializers
+from .. import permissions, proposal_queries, queries, ratelimits, serializers
 from ..errors import PermissionDenied, ValidationFailed
 from ..ids import as_id
 from ..models.deliberation import PROPOSAL_STATUSES, SCOPES
-from ..queries import PROPOSAL_SORTS
+from ..proposal_queries import PROPOSAL_SORTS
 from ..services import deliberation
 from ..services.voting import my_votes
 from . import page_arg, params
@@ -31,11 +31,11 @@ def panel(proposal, per_page=20):
     kind = request.args.get("kind") if request.args.get("kind") in (
         "amendment", "clarification") else None
     sort = request.args.get("sort", "top")
-    page = queries.amendment_list(current_user, proposal, sort=sort, kind=kind,
+    page = proposal_queries.amendment_list(current_user, proposal, sort=sort, kind=kind,
                                   paragraph=_paragraph_arg(), page=page_arg("apage"),
                                   per_page=per_page)
     votes = my_votes(current_user, [item.id for item, _ in page.items])
-    return page, votes, sort if sort in queries.AMENDMENT_SORTS else "top", kind
+    return page, votes, sort if sort in proposal_queries.AMENDMENT_SORTS else "top", kind
 
 
 @bp.route("/proposals.json")
@@ -50,10 +50,10 @@ def index_json():
     if refused:
         raise ValidationFailed(field_errors=refused)
     process = deliberation.get_process(data["process_id"]) if data.get("process_id") else None
-    page = queries.proposal_list(current_user, process=process, status=data.get("status"),
+    page = proposal_queries.proposal_list(current_user, process=process, status=data.get("status"),
                                  scope=data.get("scope"), sort=data.get("sort", "supports"),
                                  page=page_arg())
-    supported = queries.supported(current_user, [p.id for p in page.items])
+    supported = proposal_queries.supported(current_user, [p.id for p in page.items])
     return jsonify({"proposals": [serializers.proposal_summary(p, p.id in supported)
                                   for p in page.items],
                     "page": page.page, "has_next": page.has_next})
@@ -77,8 +77,8 @@ def show(proposal_id, fmt):
     proposal = deliberation.get_proposal(proposal_id)
     version = deliberation.current_version(proposal)
     numbered = len(version.paragraphs_cooked)
-    counts = queries.paragraph_counts(proposal, numbered)
-    is_supporter = bool(queries.supported(current_user, [proposal.id]))
+    counts = proposal_queries.paragraph_counts(proposal, numbered)
+    is_supporter = bool(proposal_queries.supported(current_user, [proposal.id]))
     if fmt == "json":
         return jsonify({"proposal": serializers.proposal(proposal, version, is_supporter, counts,
                                                          _lab_id(proposal))})
