@@ -7,7 +7,7 @@ rendering it again would give: a changed title, count or category, or a new age 
 new key. A reader's own values are part of the key where they are plain numbers and flags (an
 unread count, whether they liked a post), so readers with the same ones share a part and no
 part shows one reader's state to another. A worker keeps at most PARTS_KEPT parts and starts
-afresh when it has that many (as links.remembered_url_for does); a part is about a kilobyte.
+afresh when it has that many (links.Kept); a part is about a kilobyte.
 """
 from flask import current_app, request
 from flask_login import current_user
@@ -15,22 +15,17 @@ from markupsafe import Markup
 
 from ..models import utcnow
 from ..web import timeago
-from .links import Link
+from .links import Kept, Link
 
 PARTS_KEPT = 1000
-_PARTS = {}
+_PARTS = Kept(PARTS_KEPT)
 
 
 def kept(key, render, *values):
     """The part kept under `key`, else render(*values), kept. `key` must hold every value the
     rendering reads (with the script root for its links), so that it is the same part."""
     part = _PARTS.get(key)
-    if part is None:
-        part = render(*values)
-        if len(_PARTS) >= PARTS_KEPT:
-            _PARTS.clear()
-        _PARTS[key] = part
-    return part
+    return part if part is not None else _PARTS.keep(key, render(*values))
 
 
 def macros(template):
@@ -57,7 +52,7 @@ def topic_rows(items):
         part = _PARTS.get(key)
         if part is None:
             links = links or _TopicRowLinks()
-            part = kept(key, links.render, *key[2:])
+            part = _PARTS.keep(key, links.render(*key[2:]))
         rows.append(part)
     return Markup("").join(rows)
 

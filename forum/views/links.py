@@ -45,12 +45,7 @@ class Link:
         page before it, and building one costs a url_for."""
         key = (endpoint, names, tuple(fixed.items()), request.script_root)
         link = _LINKS.get(key)
-        if link is None:
-            link = cls(endpoint, *names, **fixed)
-            if len(_LINKS) >= _URLS_KEPT:
-                _LINKS.clear()
-            _LINKS[key] = link
-        return link
+        return link if link is not None else _LINKS.keep(key, cls(endpoint, *names, **fixed))
 
     def __call__(self, *values):
         """The URL for these values, given in the order the names were given."""
@@ -63,9 +58,24 @@ class Link:
         return "".join(out)
 
 
-_URLS = {}
-_URLS_KEPT = 4096
-_LINKS = {}
+class Kept(dict):
+    """What a worker remembers between requests: answers that never go stale, because each key
+    holds everything its answer depends on. At most `limit` of them; when full, it starts
+    afresh."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.limit = limit
+
+    def keep(self, key, value):
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+
+_URLS = Kept(4096)
+_LINKS = Kept(4096)
 
 
 def remembered_url_for(endpoint, **values):
@@ -86,8 +96,6 @@ def remembered_url_for(endpoint, **values):
     if url is None:
         url = url_for(endpoint, **values)
         if endpoint[0] != "." and not any(name[0] == "_" for name in values):
-            if len(_URLS) >= _URLS_KEPT:
-                _URLS.clear()
-            _URLS[key] = url
+            _URLS.keep(key, url)
     return url
 
