@@ -1,31 +1,27 @@
-"""Moderators' acts on words and threads and members: hide and unhide; lock, pin, unlist, move
-and split topics; silence and suspend members. Each checks permissions, runs one transaction
-and records one audit event; mail to the person concerned goes out after commit.
+"""Moderators' acts on words and threads: hide and unhide; lock, pin, unlist, move and split
+topics. Each checks permissions, runs one transaction and records one audit event; the person
+concerned is notified.
 
-Flags and the review queue, which call into hiding here, are in services/review.py.
+Flags and the review queue, which call into hiding here, are in services/review.py; silencing
+and suspending members in services/member_moderation.py.
 """
-import logging
 from datetime import datetime, time, timedelta, timezone
-from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
-from .. import mail, permissions, search
+from .. import permissions, search
 from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
 from ..ids import as_id
-from ..models import Amendment, Category, Post, Topic, User, utcnow
-from . import audit, notifications, sessions
-from .hooks import after_commit
+from ..models import Amendment, Category, Post, Topic, utcnow
+from . import audit, notifications
 from .posts import (_check_title, get_topic, refresh_category_topic_count, refresh_topic_stats,
                     slugify)
 
 REASON_MAX = 500
 # Silences and suspensions end on a date; "for ever" is a long time, not a missing date.
 LONGEST = timedelta(days=365 * 100)
-log = logging.getLogger(__name__)
 
 
 # -- ids, reasons and dates ---------------------------------------------------------------------------
@@ -99,23 +95,6 @@ def is_gone(kind, target):
     if kind in ("post", "topic"):
         return target.deleted_at is not None
     return target.status == "withdrawn"
-
-
-def _deliver(to, subject, text):
-    try:
-        mail.send(to, subject, text)
-    except Exception:  # noqa: BLE001 - a lost notice must not undo a moderator's act
-        log.exception("mail to %s (%r) was not sent", to, subject)
-
-
-def _mail_after_commit(to, subject, text):
-    """Mail once the act has committed; nothing goes out if it rolls back."""
-    after_commit(_deliver, to, subject, text)
-
-
-def _link(path):
-    base = current_app.config.get("BASE_URL", "").rstrip("/")
-    return base + path if urlsplit(base).scheme else path
 
 
 def _after_hiding(kind, target):
@@ -373,83 +352,3 @@ def _refresh_reply_counts(topic_id):
             replies.c.topic_id == topic_id,
             replies.c.reply_to_post_number == Post.post_number,
             replies.c.deleted_at.is_(None)).scalar_subquery()))
-
-
-# -- members ---------------------------------------------------------------------------------
-
-def get_member(user_id):
-    user = db.session.get(User, as_id(user_id)) if as_id(user_id) is not None else None
-    if user is None:
-        raise NotFound("That member does not exist.")
-    return user
-
-
-def locked_member(actor, user_id):
-    target = db.session.scalar(select(User).where(User.id == int(user_id))
-                               .with_for_update(of=User))
-    if target is None:
-        raise NotFound("That member does not exist.")
-    require(permissions.can_moderate_member(actor, target))
-    return target
-
-
-def silence_member(actor, user_id, reason, until):
-    """Read only until `until`: the member can sign in and read, but not write."""
-    require(permissions.can_moderate_member(actor, get_member(user_id)))
-    reason, until = check_reason(reason), parse_until(until)
-    with write_transaction():
-        target = locked_member(actor, user_id)
-        target.silenced_until, target.silence_reason = until, reason
-        audit.record(actor, "silence_user", "user", target.id, reason, until=until.isoformat())
-        tell_member(target, "silenced", "You can still sign in and read, but not post, vote, "
-                     "amend or flag", until, reason)
-    return target
-
-
-def unsilence_member(actor, user_id, reason=""):
-    require(permissions.can_moderate_member(actor, get_member(user_id)))
-    reason = check_reason(reason, required=False)
-    with write_transaction():
-        target = locked_member(actor, user_id)
-        if not target.is_silenced():
-            raise Conflict(f"{target.username} is not silenced.")
-        target.silenced_until, target.silence_reason = None, None
-        audit.record(actor, "unsilence_user", "user", target.id, reason)
-    return target
-
-
-def suspend_member(actor, user_id, reason, until):
-    """Cannot sign in until `until`; every session and API key of theirs stops at once."""
-    require(permissions.can_moderate_member(actor, get_member(user_id)))
-    reason, until = check_reason(reason), parse_until(until)
-    with write_transaction():
-        target = locked_member(actor, user_id)
-        target.suspended_until, target.suspend_reason = until, reason
-        # Part of every session's identity: bumping it ends them all, remember-me included.
-        target.session_version = User.session_version + 1
-        sessions.end_all_sessions(target.id)  # and the devices it was signed in on are gone
-        audit.record(actor, "suspend_user", "user", target.id, reason, until=until.isoformat())
-        tell_member(target, "suspended", "You cannot sign in", until, reason)
-    db.session.refresh(target)
-    return target
-
-
-def unsuspend_member(actor, user_id, reason=""):
-    require(permissions.can_moderate_member(actor, get_member(user_id)))
-    reason = check_reason(reason, required=False)
-    with write_transaction():
-        target = locked_member(actor, user_id)
-        if not target.is_suspended():
-            raise Conflict(f"{target.username} is not suspended.")
-        target.suspended_until, target.suspend_reason = None, None
-        audit.record(actor, "unsuspend_user", "user", target.id, reason)
-    return target
-
-
-def tell_member(user, what, effect, until, reason):
-    _mail_after_commit(
-        user.email, f"Your account is {what}",
-        f"Hello {user.display_name},\n\nA moderator has {what} your account until "
-        f"{until.strftime('%-d %B %Y at %H:%M UTC')}. {effect} until then.\n\n"
-        f"Why: {reason}\n\nEvery moderator action is listed in the public moderation log: "
-        f"{_link('/moderation-log')}\n")

@@ -16,9 +16,9 @@ from ..models import Amendment, Flag, Post, ReviewItem, Topic, utcnow
 from ..models.moderation import FLAG_LABELS, FLAG_TYPES
 from ..queries import Page
 from . import audit
-from .moderation import (check_hideable, check_reason, clear_hidden, get_member, is_gone,
-                         load_target, locked_member, notify_hidden, parse_until, set_hidden,
-                         tell_member)
+from .member_moderation import get_member, locked_member, tell_member
+from .moderation import (check_hideable, check_reason, clear_hidden, is_gone, load_target,
+                         notify_hidden, parse_until, set_hidden)
 
 MESSAGE_MAX = 1000
 HIDDEN_BY_FLAGS = "members flagged it and it is waiting for a moderator to review it"

@@ -11,19 +11,19 @@ from .. import permissions, queries, serializers
 from ..errors import PermissionDenied, ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import AuditEvent, User
-from ..services import accounts, moderation
+from ..services import accounts, member_moderation
 from . import page_arg, params
 
 bp = Blueprint("moderation_members", __name__)
 
 MEMBER_ACTIONS = {
-    "silence": lambda actor, uid, data: moderation.silence_member(
+    "silence": lambda actor, uid, data: member_moderation.silence_member(
         actor, uid, data.get("reason"), data.get("until")),
-    "unsilence": lambda actor, uid, data: moderation.unsilence_member(
+    "unsilence": lambda actor, uid, data: member_moderation.unsilence_member(
         actor, uid, data.get("reason", "")),
-    "suspend": lambda actor, uid, data: moderation.suspend_member(
+    "suspend": lambda actor, uid, data: member_moderation.suspend_member(
         actor, uid, data.get("reason"), data.get("until")),
-    "unsuspend": lambda actor, uid, data: moderation.unsuspend_member(
+    "unsuspend": lambda actor, uid, data: member_moderation.unsuspend_member(
         actor, uid, data.get("reason", "")),
 }
 

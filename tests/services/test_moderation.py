@@ -11,7 +11,7 @@ from forum.extensions import db
 from forum.models import (Amendment, AuditEvent, Category, Flag, Post, ReviewItem, Topic, User,
                           utcnow)
 from forum.permissions import CONSOLE
-from forum.services import moderation, posts, review
+from forum.services import member_moderation, moderation, posts, review
 
 UNTIL = (utcnow() + timedelta(days=7)).isoformat()
 
@@ -67,7 +67,7 @@ def test_members_cannot_flag_their_own_words_or_while_read_only(make, post):
     with pytest.raises(PermissionDenied, match="your own"):
         review.flag(post.user, "post", post.id, "spam")
     silenced = make.user()
-    moderation.silence_member(CONSOLE, silenced.id, "cooling off", UNTIL)
+    member_moderation.silence_member(CONSOLE, silenced.id, "cooling off", UNTIL)
     with pytest.raises(PermissionDenied, match="silenced"):
         review.flag(row(User, silenced.id), "post", post.id, "spam")
 
@@ -339,20 +339,20 @@ def test_moderators_edit_posts_with_a_reason_kept_in_the_revisions(make, mod, po
 def test_silence_is_read_only_until_lifted(make, mod):
     member = make.user()
     topic = make.topic()
-    moderation.silence_member(mod, member.id, "repeated insults", UNTIL)
+    member_moderation.silence_member(mod, member.id, "repeated insults", UNTIL)
     with pytest.raises(PermissionDenied, match="silenced"):
         make.reply(topic, user=row(User, member.id))
-    moderation.unsilence_member(mod, member.id, "apologised")
+    member_moderation.unsilence_member(mod, member.id, "apologised")
     make.reply(topic, user=row(User, member.id))
     with pytest.raises(Conflict, match="not silenced"):
-        moderation.unsilence_member(mod, member.id)
+        member_moderation.unsilence_member(mod, member.id)
     assert [e.action for e in events()] == ["silence_user", "unsilence_user"]
 
 
 def test_suspension_ends_every_session(make, mod):
     member = make.user()
     version = member.session_version
-    moderation.suspend_member(mod, member.id, "threats", UNTIL)
+    member_moderation.suspend_member(mod, member.id, "threats", UNTIL)
     suspended = row(User, member.id)
     assert suspended.is_suspended() and suspended.session_version == version + 1
 
@@ -362,13 +362,13 @@ def test_suspension_ends_every_session(make, mod):
                          ids=["empty", "yesterday", "long ago", "a minute ago"])
 def test_restrictions_need_a_future_end_date(make, mod, until):
     with pytest.raises(ValidationFailed):
-        moderation.silence_member(mod, make.user().id, "reason", until)
+        member_moderation.silence_member(mod, make.user().id, "reason", until)
 
 
 def test_a_date_alone_means_the_end_of_that_day(make, mod):
     member = make.user()
     day = (utcnow() + timedelta(days=3)).date()
-    moderation.suspend_member(mod, member.id, "threats", day.isoformat())
+    member_moderation.suspend_member(mod, member.id, "threats", day.isoformat())
     until = row(User, member.id).suspended_until
     assert until.date() == day and (until.hour, until.minute) == (23, 59)
 
@@ -376,18 +376,18 @@ def test_a_date_alone_means_the_end_of_that_day(make, mod):
 def test_moderators_cannot_act_on_admins_nor_anyone_on_themselves(make, mod):
     admin, other_mod = make.admin(), make.user(role="moderator")
     with pytest.raises(PermissionDenied, match="admin"):
-        moderation.suspend_member(mod, admin.id, "no", UNTIL)
+        member_moderation.suspend_member(mod, admin.id, "no", UNTIL)
     with pytest.raises(PermissionDenied, match="yourself"):
-        moderation.silence_member(mod, mod.id, "no", UNTIL)
-    moderation.silence_member(admin, other_mod.id, "admins may", UNTIL)
-    moderation.silence_member(mod, make.user().id, "members, yes", UNTIL)
+        member_moderation.silence_member(mod, mod.id, "no", UNTIL)
+    member_moderation.silence_member(admin, other_mod.id, "admins may", UNTIL)
+    member_moderation.silence_member(mod, make.user().id, "members, yes", UNTIL)
     assert len(events()) == 2
 
 
 def test_members_cannot_moderate(make):
     member, other = make.user(), make.user()
     topic = make.topic()
-    for attempt in (lambda: moderation.silence_member(member, other.id, "x", UNTIL),
+    for attempt in (lambda: member_moderation.silence_member(member, other.id, "x", UNTIL),
                     lambda: moderation.lock_topic(member, topic.id),
                     lambda: moderation.unlist_topic(member, topic.id),
                     lambda: moderation.pin_topic(member, topic.id)):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from forum.extensions import db
 from forum.models import User, UserSession, utcnow
-from forum.services import moderation
+from forum.services import member_moderation
 from tests.conftest import PASSWORD, login
 
 REMEMBER = "remember_token"
@@ -165,14 +165,14 @@ def test_suspension_ends_every_session_and_deletes_the_devices(app, make, ann):
     session_copy = cookie_value(app, phone)
     remember_copy = cookie_value(app, laptop, REMEMBER)
 
-    moderation.suspend_member(make.user("mod", role="moderator"), ann.id, "spam",
+    member_moderation.suspend_member(make.user("mod", role="moderator"), ann.id, "spam",
                               (utcnow() + timedelta(days=3)).date().isoformat())
     assert rows_of(ann) == 0
     assert signed_in_as(phone) is None and signed_in_as(laptop) is None
     assert signed_in_as(with_cookie(app, REMEMBER, remember_copy)) is None
 
     # Lifting the suspension brings no old session back.
-    moderation.unsuspend_member(make.user("mod2", role="moderator"), ann.id, "sorted out")
+    member_moderation.unsuspend_member(make.user("mod2", role="moderator"), ann.id, "sorted out")
     name = app.config["SESSION_COOKIE_NAME"]
     assert signed_in_as(with_cookie(app, name, session_copy)) is None
     assert signed_in_as(with_cookie(app, REMEMBER, remember_copy)) is None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import Flag, Post, ReviewItem, Topic, User, utcnow
 from forum.permissions import CONSOLE
-from forum.services import moderation, review
+from forum.services import member_moderation, moderation, review
 from tests.conftest import PASSWORD, login
 from tests.openapi_check import assert_documented
 from tests.writes import issue_api_key
@@ -371,7 +371,7 @@ def test_suspension_ends_sessions_at_once_and_refuses_sign_in_and_keys(client, m
     topic = make.topic()
     login(client, member)
     assert client.get("/my/settings").status_code == 200
-    moderation.suspend_member(mod, member.id, "threats against members", UNTIL)
+    member_moderation.suspend_member(mod, member.id, "threats against members", UNTIL)
     # The same browser, straight after: no longer signed in.
     assert client.get("/my/settings").status_code == 302
     response = client.post("/login", data={"login": member.username, "password": PASSWORD})
@@ -380,7 +380,7 @@ def test_suspension_ends_sessions_at_once_and_refuses_sign_in_and_keys(client, m
     by_key = client.post("/posts.json", json={"topic_id": topic.id, "raw": "Via my key."},
                          headers={"Api-Key": key, "Api-Username": member.username})
     assert by_key.status_code == 403
-    moderation.unsuspend_member(mod, member.id, "served")
+    member_moderation.unsuspend_member(mod, member.id, "served")
     login(client, member)
 
 

@@ -7,7 +7,7 @@ import pytest
 from forum.extensions import db
 from forum.models import AuditEvent
 from forum.permissions import CONSOLE
-from forum.services import moderation, review
+from forum.services import member_moderation, moderation, review
 from tests.conftest import login
 from tests.openapi_check import assert_documented
 
@@ -23,7 +23,7 @@ def history(make):
     post = make.reply(topic, user=member)
     other = make.reply(topic)
     moderation.lock_topic(alice, topic.id, "too heated")
-    moderation.silence_member(bob, member.id, "insults", UNTIL)
+    member_moderation.silence_member(bob, member.id, "insults", UNTIL)
     moderation.hide(bob, "post", post.id, "an insult")
     for _ in range(3):
         review.flag(make.user(), "post", other.id, "spam")

@@ -5,12 +5,13 @@ from datetime import timedelta
 from forum.extensions import db
 from forum.models import utcnow
 from forum.permissions import CONSOLE
-from forum.services import moderation, review
+from forum.services import member_moderation, moderation, review
 
 from . import NOBODY, PARTICIPANTS, STAFF, ADMINS, Case, api, form
 
 UNTIL = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%d")
-RESTRICT = {"silence": moderation.silence_member, "suspend": moderation.suspend_member}
+RESTRICT = {"silence": member_moderation.silence_member,
+            "suspend": member_moderation.suspend_member}
 
 
 def others_post(ctx):
