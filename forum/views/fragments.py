@@ -43,12 +43,11 @@ def topic_rows(items):
     links = None
     rows = []
     for row in items:
-        t, author, category = row.topic, row.author, row.topic.category
-        key = ("topic-row", script_root, t.id, t.slug, t.title, t.pinned_at is not None,
-               t.closed, row.unread, row.unread and row.last_read + 1, row.is_new and signed_in,
-               category.id, category.slug, category.name, author.username,
-               author.username_lower, t.reply_count, t.views, t.bumped_at,
-               timeago(t.bumped_at, now))
+        t = row.topic  # a labelled row of queries._LISTED
+        key = ("topic-row", script_root, t.id, t.slug, t.title, t.pinned, t.closed, row.unread,
+               row.unread and row.last_read + 1, row.is_new and signed_in, t.category_id,
+               t.category_slug, t.category_name, t.username, t.username_lower,
+               max(t.posts_count - 1, 0), t.views, t.bumped_at, timeago(t.bumped_at, now))
         part = _PARTS.get(key)
         if part is None:
             links = links or _TopicRowLinks()
