@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .extensions import db
 from .models import Amendment, Process, Proposal, ProposalSupport, Topic
@@ -39,6 +40,9 @@ def amendment_list(viewer, proposal, sort="top", kind=None, paragraph=None, page
         "version_number": proposal.current_version_number,
         "viewer_id": viewer.id if viewer.is_authenticated else None,
         "limit": per_page + 1, "offset": (page - 1) * per_page}).all()
+    for item, _rank in rows:
+        # Each item's proposal is the one given: no lazy load per item to find it.
+        set_committed_value(item, "proposal", proposal)
     return Page([(item, rank) for item, rank in rows[:per_page]], page, per_page,
                 len(rows) > per_page)
 

@@ -9,8 +9,10 @@ from ..paragraphs import split
 from ..services import amendments, deliberation, voting
 from ..web import sign_in_first
 from . import page_arg, params
+from .fragments import amendment_item
 
 bp = Blueprint("amendments", __name__)
+bp.add_app_template_global(amendment_item, "amendment_item")
 
 
 def _rank(item):

@@ -1,16 +1,20 @@
 """Parts of pages rendered once and kept in each worker for the next request that shows them.
 
-A topic list renders thirty rows a request and a topic page twenty posts, and most of a page's
-time went into rendering them although a row changes only when its topic does. Each part is
+A topic list renders thirty rows a request, a topic page twenty posts and a proposal page its
+numbered paragraphs and twenty amendments, and most of a page's time went into rendering them
+although a row changes only when its topic does. Each part is
 rendered by a macro from exactly the values it is kept under, so a kept part is always what
 rendering it again would give: a changed title, count or category, or a new age ("3h"), is a
 new key. A reader's own values are part of the key where they are plain numbers and flags (an
-unread count, whether they liked a post), so readers with the same ones share a part and no
+unread count, whether they liked a post, their vote on an amendment), so readers with the same ones share a part and no
 part shows one reader's state to another. A worker keeps at most PARTS_KEPT parts and starts
 afresh when it has that many (links.Kept); a part is about a kilobyte.
 """
+from typing import NamedTuple
+
 from flask import current_app, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..models import utcnow
@@ -19,6 +23,8 @@ from .links import Kept, Link
 
 PARTS_KEPT = 1000
 _PARTS = Kept(PARTS_KEPT)
+# Where a kept part holds the page's CSRF token, which changes between pages.
+CSRF_STAND_IN = "\x00csrf-token\x00"
 
 
 def kept(key, render, *values):
@@ -74,3 +80,82 @@ class _TopicRowLinks:
             self.post_url(slug, topic_id, unread_from) if unread else None, new, category_id,
             category_slug, category_name, self.category_url(category_slug, category_id), author,
             self.profile_url(author_lower), reply_count, views, bumped_at, age)
+
+
+class ItemView(NamedTuple):
+    """What an amendment or clarification shows to one reader (templates/amendments/_item.html),
+    and so the key it is kept under: the reader's own part is their vote, whether they may vote
+    and why not, and whether they wrote the item, answer it (the proposal's author) or moderate."""
+
+    single: bool  # its own page: the title is the page's heading
+    id: int
+    kind: str
+    status: str
+    start: int
+    end: int
+    version_number: int
+    earlier_version: bool
+    username: str
+    username_lower: str
+    created_at: object
+    age: str
+    hidden: bool
+    hidden_reason: str | None
+    redline: tuple
+    rationale_cooked: str | None
+    text_cooked: str | None
+    answer_cooked: str | None
+    answer: str | None
+    up_count: int
+    down_count: int
+    score: float
+    rank: int | None
+    mine: int
+    can: bool
+    reason: str | None
+    signed_in: bool
+    is_author: bool
+    answers: bool
+    staff: bool
+    carried: tuple  # the panel's sort and filters, which a vote without JavaScript returns to
+
+
+_CARRIED = ("sort", "kind", "paragraph", "apage")
+
+
+def amendment_item(item, rank, mine, can, single=False):
+    """An amendment or clarification for this reader, kept between requests under an ItemView
+    of every value it shows (the page's CSRF token is put in afterwards)."""
+    viewer = current_user._get_current_object()
+    signed_in = viewer.is_authenticated
+    viewer_id = viewer.id if signed_in else None
+    proposal, author, args = item.proposal, item.user, request.args
+    view = ItemView(
+        bool(single), item.id, item.kind, item.status, item.start, item.end, item.version_number,
+        item.version_number != proposal.current_version_number, author.username,
+        author.username_lower, item.created_at, timeago(item.created_at),
+        item.hidden_at is not None, item.hidden_reason,
+        tuple(tuple(change) for change in item.redline or ()), item.rationale_cooked,
+        item.text_cooked, item.answer_cooked, item.answer, item.up_count, item.down_count,
+        item.score, rank, mine, bool(can), getattr(can, "reason", None), signed_in,
+        signed_in and viewer_id == item.user_id, signed_in and viewer_id == proposal.user_id,
+        bool(viewer.is_staff), tuple((key, args[key]) for key in _CARRIED if args.get(key)))
+    part = kept(("amendment-item", request.script_root, view), _render_item, view)
+    return Markup(part.replace(CSRF_STAND_IN, generate_csrf()))
+
+
+def _render_item(view):
+    return macros("amendments/_item.html").amendment_item(view, CSRF_STAND_IN)
+
+
+def proposal_paragraphs(proposal_id, paragraphs, counts, can_amend, target):
+    """A proposal's numbered paragraphs [(n, cooked), ...] with their counts {n: [amendments,
+    clarifications]}, kept between requests under the text itself and every count shown."""
+    counted = tuple((n, *counts.get(n, (0, 0))) for n, _cooked in paragraphs)
+    key = ("paragraphs", request.script_root, proposal_id, tuple(paragraphs), counted,
+           bool(can_amend), target)
+    return kept(key, _render_paragraphs, *key[2:])
+
+
+def _render_paragraphs(*values):
+    return macros("proposals/_paragraphs.html").paragraph_list(*values)

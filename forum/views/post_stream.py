@@ -7,11 +7,8 @@ from markupsafe import Markup
 from .. import permissions
 from ..models import utcnow
 from ..web import timeago
-from .fragments import kept, macros
+from .fragments import CSRF_STAND_IN, kept, macros
 from .links import Link
-
-# Where a post's kept actions hold the page's CSRF token, which changes between pages.
-_TOKEN = "\x00csrf-token\x00"
 
 
 class PostStream:
@@ -81,10 +78,10 @@ class PostStream:
                self.participates, is_author, p.like_count, bool(self.can_reply), self.signed_in,
                bool(self.staff), p.reply_count)
         foot = kept(key, self._foot, *key[3:])
-        return Markup(foot.replace(_TOKEN, self.csrf_token)) if self.signed_in else foot
+        return Markup(foot.replace(CSRF_STAND_IN, self.csrf_token)) if self.signed_in else foot
 
     def _foot(self, *values):
-        return self._macros().post_foot(values[0], values[1], self, *values[2:], _TOKEN)
+        return self._macros().post_foot(values[0], values[1], self, *values[2:], CSRF_STAND_IN)
 
     def _macros(self):
         if self._post_macros is None:

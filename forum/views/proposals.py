@@ -10,8 +10,10 @@ from ..proposal_queries import PROPOSAL_SORTS
 from ..services import deliberation
 from ..services.voting import my_votes
 from . import page_arg, params
+from .fragments import proposal_paragraphs
 
 bp = Blueprint("proposals", __name__)
+bp.add_app_template_global(proposal_paragraphs, "proposal_paragraphs")
 
 
 def _lab_id(proposal):

@@ -120,3 +120,110 @@ def test_kept_post_actions_are_each_readers_own(app, client, make, auth):
         assert "edited · history" in client.get(page).get_data(as_text=True)
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def _item(html, item_id):
+    """An amendment or clarification as a page shows it, as text, or None."""
+    match = re.search(r'<article class="item [^"]*" id="item-%d".*?</article>' % item_id, html,
+                      re.S)
+    return match.group(0) if match else None
+
+
+def test_a_kept_item_shows_each_change_to_it(app, client, make, auth):
+    from forum.models import Amendment
+    from forum.services import amendments, voting
+
+    proposal = make.proposal()
+    author, voter, reader = make.user("itemauthor"), make.user(), make.user("itemreader")
+    item = make.amendment(proposal, author, start=3, end=3,
+                          text="Rents are capped at a quarter of income.")
+    page = f"/proposals/{proposal.id}"
+    auth(client, reader)
+    shown = _item(client.get(page).get_data(as_text=True), item.id)
+    assert "<ins>quarter</ins>" in shown and ">itemauthor</a>" in shown
+    assert '<span class="up-count">+0</span>' in shown and "Withdraw" not in shown
+
+    amendments.edit_item(author, item.id, 3, 3, "Rents are capped at a fifth of income.",
+                         "Fairer for the lowest paid.")
+    shown = _item(client.get(page).get_data(as_text=True), item.id)
+    assert "<ins>fifth</ins>" in shown and "quarter" not in shown and "Fairer for the lowest paid." in shown
+
+    voting.cast_vote(voter, item.id, 1)
+    shown = _item(client.get(page).get_data(as_text=True), item.id)
+    assert '<span class="up-count">+1</span>' in shown and "You voted" not in shown
+
+    voting.cast_vote(reader, item.id, -1)
+    shown = _item(client.get(page).get_data(as_text=True), item.id)
+    assert '<span class="down-count">-1</span>' in shown and "You voted down" in shown
+    other = app.test_client()
+    auth(other, make.user())
+    assert "You voted" not in _item(other.get(page).get_data(as_text=True), item.id)
+
+    moderation.hide(make.admin(), "amendment", item.id, "Off topic")
+    assert _item(client.get(page).get_data(as_text=True), item.id) is None
+    as_author = app.test_client()
+    auth(as_author, author)
+    shown = _item(as_author.get(page).get_data(as_text=True), item.id)
+    assert "Hidden from others: Off topic." in shown and "<ins>fifth</ins>" in shown
+
+    stored = db.session.get(Amendment, item.id)
+    stored.created_at -= timedelta(days=3)
+    db.session.commit()
+    assert ">3d</time>" in _item(client.get(f"/amendments/{item.id}").get_data(as_text=True),
+                                 item.id)
+
+
+def test_kept_items_are_each_readers_own(app, client, make, auth):
+    from forum.services import amendments
+
+    asker, reader = make.user("asker"), make.user()
+    proposal = make.proposal()
+    question = make.amendment(proposal, asker, kind="clarification",
+                              text="Which income counts?", rationale="")
+    page = f"/proposals/{proposal.id}"
+    as_asker, as_author = app.test_client(), app.test_client()
+    auth(as_asker, asker)
+    auth(as_author, proposal.user)
+    auth(client, reader)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        shown = _item(as_asker.get(page).get_data(as_text=True), question.id)
+        assert ">Withdraw</button>" in shown and "Answer this" not in shown
+        assert "disabled" in shown and "You cannot vote on your own clarification." in shown
+        html = as_author.get(page).get_data(as_text=True)
+        shown = _item(html, question.id)
+        assert "Answer this" in shown and ">Withdraw</button>" not in shown
+        # The kept forms carry this page's token.
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+        assert set(re.findall(r'name="csrf_token" value="([^"]+)"', shown)) == {token}
+        shown = _item(client.get(page).get_data(as_text=True), question.id)
+        assert ">Withdraw</button>" not in shown and "Answer this" not in shown
+        assert "disabled" not in shown
+
+        amendments.answer_clarification(proposal.user, question.id, "Household income.")
+        shown = _item(client.get(page).get_data(as_text=True), question.id)
+        assert "Answer from the author:" in shown and "Household income." in shown
+        sorted_page = client.get(page + "?sort=new&kind=clarification").get_data(as_text=True)
+        assert '<input type="hidden" name="sort" value="new">' in _item(sorted_page,
+                                                                       question.id)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_kept_paragraphs_show_their_counts_and_each_readers_actions(app, client, make, auth):
+    proposal = make.proposal()
+    page = f"/proposals/{proposal.id}"
+
+    def paragraph(html, n):
+        return re.search(r'<li id="p-%d".*?</li>' % n, html, re.S).group(0)
+
+    assert "Amend<" not in paragraph(client.get(page).get_data(as_text=True), 2)
+    auth(client, make.user())
+    shown = paragraph(client.get(page).get_data(as_text=True), 2)
+    assert "Amend<" in shown and "pcount" not in shown
+    make.amendment(proposal, start=2, end=3)
+    make.amendment(proposal, start=2, end=2, kind="clarification", text="Which rents?")
+    html = client.get(page).get_data(as_text=True)
+    assert "1 amendment, 1 clarification" in paragraph(html, 2)
+    assert "1 amendment<" in paragraph(html, 3)
+    assert "is-target" in paragraph(client.get(page + "?paragraph=3").get_data(as_text=True), 3)
