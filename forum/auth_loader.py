@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import g, request
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from .errors import PermissionDenied
 from .extensions import csrf, db
@@ -15,9 +15,14 @@ from .permissions import Anonymous
 
 # Built once: building and keying these statements on every signed-in request or script's
 # call cost more than running them.
-_LIVE_KEY = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"),
-                                 ApiKey.revoked_at.is_(None))
-_MEMBER_NAMED = select(User).where(User.username_lower == bindparam("username"))
+# A live key with the member it acts as, in one statement: its own member, or for an
+# all-members key the one Api-Username names (None if nobody is called that).
+_LIVE_KEY_AND_MEMBER = (
+    select(ApiKey, User)
+    .outerjoin(User, or_(User.id == ApiKey.user_id,
+                         and_(ApiKey.user_id.is_(None),
+                              User.username_lower == bindparam("username"))))
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
 _SESSION_MEMBER = (
     select(User, UserSession.id, UserSession.last_seen_at)
     .join(UserSession, UserSession.user_id == User.id)
@@ -82,12 +87,15 @@ def init_app(app, login_manager):
         key = req.headers.get("Api-Key")
         if not key:
             return None
-        api_key = db.session.scalar(_LIVE_KEY, {"key_hash": ApiKey.hash(key)})
-        if api_key is None:
-            return _refuse_key("That API key is not valid: it does not exist or was revoked.")
         username = (req.headers.get("Api-Username") or "").lower()
+        # NUL: no member is called that, and PostgreSQL cannot even compare it.
+        found = db.session.execute(_LIVE_KEY_AND_MEMBER, {
+            "key_hash": ApiKey.hash(key),
+            "username": "" if "\x00" in username else username}).first()
+        if found is None:
+            return _refuse_key("That API key is not valid: it does not exist or was revoked.")
+        api_key, user = found
         if api_key.user_id is not None:
-            user = api_key.user
             # Bytes: compare_digest refuses str with non-ASCII characters (a header can have).
             if username and not hmac.compare_digest(username.encode(),
                                                     user.username_lower.encode()):
@@ -97,9 +105,6 @@ def init_app(app, login_manager):
             if not username:
                 return _refuse_key("An all-members API key needs Api-Username: "
                                    "the member it acts as.")
-            # NUL: no member is called that, and PostgreSQL cannot even compare it.
-            user = None if "\x00" in username else db.session.scalar(
-                _MEMBER_NAMED, {"username": username})
             if user is None:
                 return _refuse_key("No member has the username Api-Username gives.")
         if user.is_suspended():

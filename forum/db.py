@@ -39,11 +39,20 @@ def configure_sqlite(engine: Engine):
 def begin_write():
     """Begin the write transaction of a service.
 
-    Ends any read transaction the request opened (views only read), then starts one that holds
-    the write lock from its first statement on SQLite. On PostgreSQL it is an ordinary BEGIN.
+    On SQLite, ends any read transaction the request opened (views only read), then starts one
+    that holds the write lock from its first statement. On PostgreSQL, whose statements each
+    read what is committed when they run, the request's read transaction simply carries on as
+    the write one: ending it and beginning another cost two round trips on every write. What
+    the session loaded is expired as the commit would have expired it, so the service reads it
+    afresh.
     """
     session = db.session()
     if session.in_transaction():
+        if session.get_bind().dialect.name != "sqlite":
+            session.flush()
+            if session.expire_on_commit:
+                session.expire_all()
+            return
         session.commit()
     session.connection(execution_options={"forum_write": True})
 
