@@ -34,7 +34,6 @@ class TopicRow:
 
     topic: object
     last_read: int | None
-    author: object = None
     new_since: datetime | None = None  # topics created after this are new to a first visitor
     unread: int = field(init=False)
     is_new: bool = field(init=False)
@@ -84,9 +83,9 @@ def topic_list(viewer, list_filter="latest", category=None, period="all", page=1
         "offset": offset, "limit": per_page + 1, "window": offset + per_page + 1}).all()
     new_since = utcnow() - timedelta(days=NEW_TOPIC_DAYS)
     if posters:
-        items = [TopicRow(topic, read, topic.user, new_since) for topic, read in rows[:per_page]]
+        items = [TopicRow(topic, read, new_since) for topic, read in rows[:per_page]]
     else:
-        items = [TopicRow(row, row.last_read, row, new_since) for row in rows[:per_page]]
+        items = [TopicRow(row, row.last_read, new_since) for row in rows[:per_page]]
     return Page(items, page, per_page, len(rows) > per_page)
 
 
