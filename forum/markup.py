@@ -4,7 +4,7 @@ import xml.etree.ElementTree as etree
 from functools import lru_cache
 
 # Bump when cooking changes; `flask forum recook` re-renders rows with an older version.
-COOK_VERSION = 3
+COOK_VERSION = 4
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
@@ -38,6 +38,11 @@ def _machinery():
     from markdown.inlinepatterns import InlineProcessor
 
     class MentionProcessor(InlineProcessor):
+        # A mention in a link's text (a quote's "@name wrote" line) stays text: a link in a
+        # link is two broken ones. Mentions are looked for after links (priority below the
+        # link pattern's 160), so that a link's text is searched as the link's.
+        ANCESTOR_EXCLUDES = ("a",)
+
         def handleMatch(self, m, data):
             known = getattr(self.md, "known_mentions", None)
             if known is not None and m.group(1).lower() not in known:
@@ -50,7 +55,7 @@ def _machinery():
 
     class MentionExtension(markdown.Extension):
         def extendMarkdown(self, md):
-            md.inlinePatterns.register(MentionProcessor(MENTION_RE, md), "mention", 175)
+            md.inlinePatterns.register(MentionProcessor(MENTION_RE, md), "mention", 105)
 
     def new_markdown():
         # No attr_list, md_in_html or raw HTML: nothing a member types becomes an attribute.

@@ -40,8 +40,10 @@ def _check_title(title, errors):
 
 def _check_body(raw, errors, field="raw"):
     raw = as_text(raw)
-    if len(raw) < BODY_MIN:
+    if not raw.strip():
         errors[field] = ["Write something first."]
+    elif len(raw) < BODY_MIN:
+        errors[field] = [f"Posts need at least {BODY_MIN} characters."]
     elif len(raw) > BODY_MAX:
         errors[field] = [f"Posts are at most {BODY_MAX:,} characters; this one has {len(raw):,}."]
     return raw

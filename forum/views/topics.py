@@ -311,6 +311,15 @@ def reply(topic_id):
                             post_number=post.post_number) + f"#post-{post.post_number}")
 
 
+@bp.route("/t/<int:topic_id>/reply")
+def reply_page(topic_id):
+    """The reply form's address, opened again (a failed reply is shown there): the composer at
+    the end of the topic."""
+    topic, _state = _topic_and_read_state(topic_id)
+    return redirect(url_for("topics.show", slug=topic.slug, topic_id=topic.id,
+                            page=_last_page(topic)) + "#composer")
+
+
 def _last_page(topic):
     return max((topic.highest_post_number - 1) // 20 + 1, 1)
 
