@@ -123,6 +123,27 @@
     }).catch(function () {});
   }
 
+  // The amendment form's kind: its labels, and what is required, follow the choice at once
+  // (without JavaScript the server says the same when the form is sent). A box still holding
+  // the paragraph's own text is emptied for a question, and filled again for an amendment.
+  document.querySelectorAll("form.amend-kind-form").forEach(function (form) {
+    var text = form.querySelector("#text");
+    var rationale = form.querySelector("#rationale");
+    form.addEventListener("change", function (e) {
+      if (e.target.name !== "kind") { return; }
+      var kind = e.target.value;
+      document.querySelectorAll("[data-amendment][data-clarification]").forEach(function (el) {
+        el.textContent = el.getAttribute("data-" + kind);
+      });
+      rationale.required = kind === "amendment";
+      if (kind === "clarification" && text.value === text.defaultValue) {
+        text.value = "";
+      } else if (kind === "amendment" && !text.value.trim()) {
+        text.value = text.defaultValue;
+      }
+    });
+  });
+
   // Live Markdown preview beside any textarea that names a preview box.
   document.querySelectorAll("textarea[data-preview]").forEach(function (area) {
     var box = document.getElementById(area.getAttribute("data-preview"));

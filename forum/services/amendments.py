@@ -38,8 +38,9 @@ def _as_int(value):
     return None
 
 
-def check_item(proposal, kind, start, end, text, rationale):
-    """Validate an amendment or clarification against the proposal's current version.
+def check_item(proposal, kind, start, end, text, rationale, preview=False):
+    """Validate an amendment or clarification against the proposal's current version. A
+    `preview` may come before the reason for an amendment is written; submitting needs it.
 
     Returns (version, blocks, start, end, text, rationale) or raises ValidationFailed.
     """
@@ -76,7 +77,7 @@ def check_item(proposal, kind, start, end, text, rationale):
             errors["text"] = [f"The new text is at most {TEXT_MAX:,} characters."]
         elif unclosed_fence(text):
             errors["text"] = [UNCLOSED_FENCE]
-        if not RATIONALE_MIN <= len(rationale) <= RATIONALE_MAX:
+        if (rationale or not preview) and not RATIONALE_MIN <= len(rationale) <= RATIONALE_MAX:
             errors["rationale"] = [f"Explain why in {RATIONALE_MIN} to {RATIONALE_MAX:,} "
                                    "characters."]
         if "start" not in errors:
@@ -109,7 +110,7 @@ def preview_item(user, proposal_id, kind, start, end, text, rationale):
     proposal = get_proposal(proposal_id)
     require(permissions.can_propose_amendment(user, proposal))
     version, blocks, start, end, text, rationale = check_item(proposal, kind, start, end, text,
-                                                              rationale)
+                                                              rationale, preview=True)
     shown = {"rationale_html": cook(rationale) if rationale else ""}
     if kind != "amendment":
         return shown | {"question_html": cook(text)}

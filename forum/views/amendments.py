@@ -139,6 +139,8 @@ def vote(item_id):
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"amendment": serializers.amendment(item, _rank(item), value,
                                                            current_user)})
+    if data.get("back") == "item":  # cast on the item's own page: back to it
+        return redirect(url_for("amendments.show", item_id=item.id) + f"#item-{item.id}")
     return redirect(url_for("proposals.show", proposal_id=item.proposal_id,
                             **_panel_args(data)) + f"#item-{item.id}")
 

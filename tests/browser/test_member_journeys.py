@@ -129,11 +129,12 @@ def amend(person, paragraph, replacement, rationale):
     expect(page.get_by_label("From paragraph")).to_have_value(str(paragraph))
     expect(page.get_by_label("To paragraph")).to_have_value(str(paragraph))
     page.get_by_label("Replacement text").fill(replacement)
-    page.get_by_label("Why this change?").fill(rationale)
+    # The redline can be seen before the reason is written.
     page.get_by_role("button", name="Preview the change").click()
     preview = page.locator("#preview")
     expect(preview.locator("ins").first).to_be_visible()
     expect(preview.locator(".result")).to_contain_text(replacement)
+    page.get_by_label("Why this change?").fill(rationale)
     page.get_by_role("button", name="Submit").click()
 
 
@@ -174,8 +175,13 @@ def test_members_amend_clarify_and_vote_and_the_ranking_moves(site, people):
 
     cai = people.open(signed_in_as="cai")
     open_proposal(cai, process_title, "Buses people can rely on")
-    cai.page.get_by_role("link", name="Ask about paragraph 3", exact=True).click()
-    expect(cai.page.get_by_label("A clarification")).to_be_checked()
+    expect(cai.page.get_by_role("link", name="Ask about paragraph 3", exact=True)).to_be_visible()
+    # Cai starts from "Amend" and changes his mind: the form turns into a question at once.
+    cai.page.get_by_role("link", name="Amend paragraph 3", exact=True).click()
+    cai.page.get_by_label("A clarification").check()
+    expect(cai.page.get_by_label("Your question")).to_have_value("")
+    expect(cai.page.get_by_label("More context (optional)")).not_to_have_attribute(
+        "required", "")
     cai.page.get_by_label("Your question").fill("Who counts as the people who ride them?")
     cai.page.get_by_role("button", name="Submit").click()
     question = item_by(cai.page, "cai")

@@ -136,10 +136,16 @@ def test_plain_form_flow_without_javascript(client, make):
     html = preview.get_data(as_text=True)
     assert "<del>third</del>" in html and "<ins>quarter</ins>" in html
     assert "Fairer for tenants.</textarea>" in html  # nothing lost
+    # The redline can be seen before the reason is written; submitting needs the reason.
+    early = client.post(f"/proposals/{proposal.id}/amend", data={
+        "kind": "amendment", "start": "3", "end": "3", "preview": "1",
+        "text": "Rents are capped at a quarter of income.", "rationale": ""})
+    assert early.status_code == 200 and "<ins>quarter</ins>" in early.get_data(as_text=True)
     failed = client.post(f"/proposals/{proposal.id}/amend", data={
         "kind": "amendment", "start": "3", "end": "3",
         "text": "Rents are capped at a quarter of income.", "rationale": ""})
     assert failed.status_code == 422
+    assert "Explain why" in failed.get_data(as_text=True)
     assert "Rents are capped at a quarter of income.</textarea>" in failed.get_data(as_text=True)
     done = client.post(f"/proposals/{proposal.id}/amend", data={
         "kind": "amendment", "start": "3", "end": "3",
@@ -155,6 +161,12 @@ def test_plain_form_flow_without_javascript(client, make):
     client.post(f"/amendments/{item_id}/vote", data={"value": "1"})  # pressing again clears
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert '<span class="up-count">+0</span>' in page
+    # A vote cast on the item's own page comes back to that page.
+    own_page = client.get(f"/amendments/{item_id}").get_data(as_text=True)
+    assert '<input type="hidden" name="back" value="item">' in own_page
+    back = client.post(f"/amendments/{item_id}/vote", data={"value": "-1", "back": "item"})
+    assert back.location.endswith(f"/amendments/{item_id}#item-{item_id}")
+    assert "You voted down" in client.get(back.location).get_data(as_text=True)
     client.post(f"/proposals/{proposal.id}/support", data={})
     assert "Supported ✓" in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
 
