@@ -103,8 +103,9 @@ topics = _both("topics", "RATELIMIT_TOPIC", "RATELIMIT_TOPIC_NEW", "RATELIMIT_TO
                exempt_when=_is_preview)
 votes = _both("votes", "RATELIMIT_VOTE", "RATELIMIT_VOTE_NEW", "RATELIMIT_VOTE_IP")
 flags = _both("flags", "RATELIMIT_FLAG", "RATELIMIT_FLAG_NEW", "RATELIMIT_FLAG_IP")
+# Opening the search page with no query searches nothing, so it costs none of the allowance.
 searches = _both("searches", "RATELIMIT_SEARCH", "RATELIMIT_SEARCH_NEW", "RATELIMIT_SEARCH_IP",
-                 methods=None)
+                 methods=None, exempt_when=lambda: not request.args.get("q", "").strip())
 # Cooking a long text takes a worker up to a second or so; previews cost it and save nothing.
 previews = _both("previews", "RATELIMIT_PREVIEW", "RATELIMIT_PREVIEW_NEW",
                  "RATELIMIT_PREVIEW_IP")

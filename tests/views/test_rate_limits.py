@@ -353,6 +353,10 @@ def test_searches_per_account_and_per_ip(client, make):
     # Visitors share their address's allowance, which the member above used once.
     statuses = [client.get("/search?q=homes").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+    # The search page itself, with no query yet, still opens with its box.
+    for _ in range(3):
+        empty = client.get("/search")
+        assert empty.status_code == 200 and 'name="q"' in empty.get_data(as_text=True)
 
 
 @pytest.mark.app_config(**dict(LIMITED, RATELIMIT_PREVIEW="2 per minute",
