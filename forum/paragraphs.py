@@ -2,7 +2,10 @@
 import difflib
 import re
 
-_TOKEN = re.compile(r"\s+|[^\s]+")
+# Words (with their apostrophes: "don't", "members'"), single punctuation marks and runs of
+# space: "standard." becoming "standard, with gardens." inserts ", with gardens" and leaves the
+# word and its full stop alone.
+_TOKEN = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]")
 
 
 def word_diff(before, after):

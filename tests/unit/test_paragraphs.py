@@ -85,6 +85,14 @@ def test_word_diff_marks_insertions_and_deletions():
     assert "".join(t for op, t in diff if op != "-") == "rent capped at a quarter of income"
 
 
+def test_word_diff_leaves_a_word_alone_when_only_its_punctuation_changes():
+    diff = word_diff("Homes are built to a high standard.",
+                     "Homes are built to a high standard, with gardens.")
+    assert [change for change in diff if change[0] != "="] == [("+", ", with gardens")]
+    diff = word_diff("We don't cap rents.", "We don't cap rents, yet.")
+    assert [change for change in diff if change[0] != "="] == [("+", ", yet")]
+
+
 def test_a_fence_inside_a_list_item_keeps_the_list_one_paragraph():
     text = "- first\n\n  ```\n  code here\n  ```\n\n- second\n\nAfter."
     assert split(text) == ["- first\n\n  ```\n  code here\n  ```\n\n- second", "After."]
