@@ -144,6 +144,28 @@
     });
   });
 
+  // Reply, Quote and the floating Reply button lead to the composer: put the cursor in it, so
+  // that a phone opens its keyboard. The floating button steps aside while the composer shows.
+  function focusComposer() {
+    var area = location.hash === "#composer" && document.querySelector("#composer textarea");
+    if (area) { area.focus({ preventScroll: true }); }
+  }
+  focusComposer();
+  window.addEventListener("hashchange", focusComposer);
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest('a[href$="#composer"]');
+    if (link && link.pathname === location.pathname && link.search === location.search) {
+      setTimeout(focusComposer, 0);
+    }
+  });
+  var sticky = document.querySelector(".sticky-reply");
+  var composer = document.getElementById("composer");
+  if (sticky && composer && "IntersectionObserver" in window) {
+    new IntersectionObserver(function (entries) {
+      sticky.hidden = entries[0].isIntersecting;
+    }).observe(composer);
+  }
+
   // Live Markdown preview beside any textarea that names a preview box.
   document.querySelectorAll("textarea[data-preview]").forEach(function (area) {
     var box = document.getElementById(area.getAttribute("data-preview"));

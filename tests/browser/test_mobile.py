@@ -67,8 +67,19 @@ def test_the_sticky_reply_button_takes_a_phone_to_the_composer(site, main_pages,
     page = phone.page
     reply = page.locator("a.sticky-reply")
     expect(reply).to_be_in_viewport()
+    # It floats over nothing: the page ends with room for it below the last line.
+    room = page.evaluate("""() => {
+        const button = document.querySelector("a.sticky-reply").getBoundingClientRect();
+        const main = document.querySelector("main");
+        return parseFloat(getComputedStyle(main).paddingBottom) - button.height;
+    }""")
+    assert room >= 0, f"the button is {-room}px taller than the room left for it"
     reply.tap()
-    expect(page.get_by_label("Your reply")).to_be_in_viewport()
+    # The cursor is in the reply box, so the phone's keyboard opens; the button steps aside.
+    box = page.get_by_label("Your reply")
+    expect(box).to_be_in_viewport()
+    expect(box).to_be_focused()
+    expect(reply).to_be_hidden()
     phone.check()
 
 
