@@ -83,6 +83,23 @@ def test_the_sticky_reply_button_takes_a_phone_to_the_composer(site, main_pages,
     phone.check()
 
 
+def test_the_amendment_form_is_the_first_thing_on_a_phone(site, main_pages, viewers):
+    path, who = main_pages["amendment-form"]
+    phone = viewers(who, color_scheme="light", **PHONE_OPTIONS)
+    phone.go(path)
+    page = phone.page
+    # The box to write in, not the whole proposal's text above it.
+    expect(page.get_by_label("Replacement text (leave empty to delete the paragraphs)")
+           ).to_be_in_viewport()
+    desktop = viewers(who, color_scheme="light", viewport=DESKTOP)
+    desktop.go(path)
+    text = desktop.page.locator("section.amend-source").bounding_box()
+    form = desktop.page.locator("section.amend-form").bounding_box()
+    assert text["x"] < form["x"] and abs(text["y"] - form["y"]) < 1, (text, form)
+    phone.check()
+    desktop.check()
+
+
 def test_the_account_menu_opens_on_screen_on_a_phone(site, main_pages, viewers):
     path, who = main_pages["topic"]
     phone = viewers(who, color_scheme="light", **PHONE_OPTIONS)
