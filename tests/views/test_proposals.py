@@ -192,7 +192,8 @@ def test_the_preview_shows_the_text_after_the_change_as_it_will_read(client, mak
         "rationale": "Bills fall _for good_."}).get_data(as_text=True)
     assert "What changes: new text after paragraph 2" in html
     result = html.split("The text after the change", 1)[1]
-    numbered = re.findall(r'<li value="(\d+)" class="paragraph( is-new)?">', result)
+    numbered = re.findall(r'<li value="(\d+)" class="paragraph( is-new)?">',
+                          result.split("</ol>", 1)[0])
     assert numbered == [("1", ""), ("2", ""), ("3", " is-new"), ("4", " is-new"), ("5", ""),
                         ("6", "")]
     assert "<strong>insulated</strong>" in result and "<li>heat pumps</li>" in result
