@@ -40,7 +40,7 @@ def _check_title(title, errors):
 
 def _check_body(raw, errors, field="raw"):
     raw = as_text(raw)
-    if not raw.strip():
+    if not raw:
         errors[field] = ["Write something first."]
     elif len(raw) < BODY_MIN:
         errors[field] = [f"Posts need at least {BODY_MIN} characters."]
