@@ -160,6 +160,13 @@ def timeago(value, now=None):
     return "just now"
 
 
+def sentence(text):
+    """A reason as the end of a sentence: its own full stop, or the one it already has
+    ("Personal attack removed." is not given a second)."""
+    text = (text or "").rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def time_tag(dt, age=None):
     """`<time>` with the full date as its title and the age as its text: what the reltime
     macro prints, as one call for lists and posts that print it on every row. `age` is the
@@ -242,6 +249,7 @@ def init_app(app):
         db.session.remove()
 
     app.jinja_env.filters["timeago"] = timeago
+    app.jinja_env.filters["sentence"] = sentence
     app.jinja_env.globals["time_tag"] = time_tag
     app.jinja_env.globals["url_for"] = remembered_url_for
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else None

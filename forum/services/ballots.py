@@ -162,6 +162,13 @@ def record_outcome(actor, item_id, outcome, ballot_id=None):
         ballot = _locked(item.ballot_id)
         if ballot.status != "published":
             raise Conflict(f"This ballot is {ballot.status}: outcomes follow publication.")
+        seats = ballot.process.seats
+        adopted = [i for i in ballot.items if i.outcome == "adopted" and i.id != item.id]
+        if outcome == "adopted" and len(adopted) >= seats:
+            winners = ", ".join(f"“{i.proposal.title}”" for i in adopted)
+            raise Conflict(f"This ballot adopts {'one proposal' if seats == 1 else f'{seats} proposals'}"
+                           f", and {winners} {'is' if len(adopted) == 1 else 'are'} adopted "
+                           "already: record one of them as not adopted first.")
         item.outcome = outcome
         item.outcome_at = utcnow()
         item.proposal.status = outcome

@@ -81,3 +81,25 @@ def test_no_qualifying_proposal_means_nothing_to_publish(make):
     ballots.promote(make.admin(), ballot.id)
     with pytest.raises(Conflict, match="nothing to put on the ballot"):
         ballots.publish(make.admin(), ballot.id)
+
+
+def test_a_ballot_adopts_no_more_proposals_than_it_has_seats(make):
+    process = make.process(kind="priority_campaign", support_threshold=1)
+    first, second = make.proposal(process), make.proposal(process)
+    for proposal in (first, second):
+        deliberation.support_proposal(make.user(), proposal.id)
+    ballot = db.session.scalar(db.select(Ballot).where(Ballot.process_id == process.id))
+    admin = make.admin()
+    to_ballot_phase(process)
+    ballots.promote(admin, ballot.id)
+    items = {i.proposal_id: i.id for i in ballots.publish(admin, ballot.id).items}
+    ballots.record_outcome(admin, items[first.id], "adopted")
+    with pytest.raises(Conflict, match="adopts one proposal, and “.+” is adopted already"):
+        ballots.record_outcome(admin, items[second.id], "adopted")
+    assert db.session.get(Proposal, second.id).status == "on_ballot"
+    assert db.session.get(Process, process.id).phase != "closed"
+    # The winner changes only by recording the first as not adopted.
+    ballots.record_outcome(admin, items[first.id], "not_adopted")
+    ballots.record_outcome(admin, items[second.id], "adopted")
+    assert db.session.get(Proposal, second.id).status == "adopted"
+    assert db.session.get(Process, process.id).phase == "closed"

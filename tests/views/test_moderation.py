@@ -59,6 +59,17 @@ def test_readers_see_a_notice_with_the_reason_instead_of_a_hidden_post(client, m
     assert "Edit it to address the concern" in client.get(page_url).get_data(as_text=True)
 
 
+def test_a_reason_that_ends_a_sentence_gets_no_second_full_stop(client, make):
+    topic = make.topic()
+    post = make.reply(topic, raw=SECRET)
+    moderation.hide(CONSOLE, "post", post.id, "Personal attack removed.")
+    page = client.get(f"/t/{topic.slug}/{topic.id}").get_data(as_text=True)
+    assert "This post is hidden: Personal attack removed.</p>" in page
+    moderation.hide(CONSOLE, "topic", topic.id, "Spam for a shop!")
+    assert "This topic is hidden: Spam for a shop!</p>" in client.get(
+        f"/t/{topic.slug}/{topic.id}").get_data(as_text=True)
+
+
 def test_hidden_posts_leave_the_authors_profile(client, make, hidden_post):
     username = hidden_post.user.username_lower
     assert SECRET not in client.get(f"/u/{username}").get_data(as_text=True)
