@@ -1,6 +1,7 @@
 """Running a policy lab: members, decisions on intake items, the working draft, versions,
 finalising."""
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions, search
 from ..db import write_transaction
@@ -98,6 +99,16 @@ def decisions(lab):
                               .order_by(LabDecision.id)).all()
 
 
+def decisions_on(item):
+    """The lab's decisions on one amendment or clarification, oldest first, with who made
+    them: the item's own page shows what became of it in the lab."""
+    return db.session.scalars(
+        select(LabDecision).join(LabDecisionItem)
+        .where(LabDecisionItem.amendment_id == item.id)
+        .options(joinedload(LabDecision.user), selectinload(LabDecision.items))
+        .order_by(LabDecision.created_at, LabDecision.id)).all()
+
+
 def overlaps(a_start, a_end, b_start, b_end):
     """Do two ranges of the base version collide? Insertions are empty ranges (end = start-1).
 
@@ -158,8 +169,6 @@ def _ids(data):
     return sorted(set(ids))
 
 
-DECIDED_WORDS = {"accept": "accepted", "composite": "composited", "reject": "rejected",
-                 "answer": "answered"}
 
 
 def decide(actor, lab_id, data):
@@ -203,7 +212,7 @@ def decide(actor, lab_id, data):
                      decision_id=row.id, amendment_ids=[i.id for i in items])
         for item in items:
             notifications.notify(item.user_id, "amendment_decided", actor=actor, amendment=item,
-                                 decision=DECIDED_WORDS[decision], reason=note)
+                                 decision=DECIDED[decision], reason=note)
     return row
 
 

@@ -6,7 +6,7 @@ from .. import permissions, proposal_queries, ratelimits, serializers
 from ..errors import ServiceError
 from ..ids import as_id
 from ..paragraphs import split
-from ..services import amendments, deliberation, voting
+from ..services import amendments, deliberation, labs, voting
 from ..web import sign_in_first
 from . import page_arg, params
 from .fragments import amendment_item
@@ -107,7 +107,8 @@ def show(item_id, fmt):
     if fmt == "json":
         return jsonify({"amendment": serializers.amendment(item, rank, my_vote, current_user)})
     return render_template("amendments/show.html", item=item, rank=rank, my_vote=my_vote,
-                           proposal=item.proposal,
+                           proposal=item.proposal, lab_decisions=labs.decisions_on(item),
+                           decided=labs.DECIDED,
                            can_vote=permissions.can_vote_on(current_user, item),
                            can_edit=permissions.can_edit_amendment(current_user, item),
                            can_withdraw=permissions.can_withdraw_amendment(current_user, item),

@@ -196,6 +196,25 @@ def test_reject_needs_a_reason_and_answer_only_clarifications(lead, lab_with_ite
     assert db.session.get(Amendment, question.id).status == "answered"
 
 
+def test_an_items_page_says_what_the_lab_decided_and_shows_its_answer(client, lead,
+                                                                      lab_with_items):
+    lab, first, second, _, question = lab_with_items
+    assert "In the policy lab" not in client.get(f"/amendments/{question.id}").get_data(
+        as_text=True)
+    labs.decide(lead, lab.id, {"decision": "answer", "amendment_id": question.id,
+                               "text": "Net income,\nafter tax."})
+    labs.decide(lead, lab.id, {"decision": "composite", "amendment_ids": [first.id, second.id],
+                               "start": 2, "end": 3, "text": "Homes at scale, at fair rents.",
+                               "note": "The two read better as one."})
+    page = client.get(f"/amendments/{question.id}").get_data(as_text=True)
+    assert "<strong>Answered</strong>" in page and ">lead</a>" in page
+    assert "The lab's answer:</strong> <p class=\"plain-text\">Net income,\nafter tax.</p>" in page
+    assert "in the lab's working draft" in page
+    page = client.get(f"/amendments/{first.id}").get_data(as_text=True)
+    assert f'<strong>Composited</strong> together with <a href="/amendments/{second.id}">' in page
+    assert "The two read better as one." in page
+
+
 def test_lab_texts_keep_the_limits_every_other_text_keeps(lead, lab_with_items):
     """A composite or an answer is text like any other: an unclosed code fence (which would
     swallow every later paragraph of the ballot text), or an answer of any length, is refused;
