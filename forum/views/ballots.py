@@ -1,10 +1,10 @@
 """Ballots: promotion, publication, exports and outcomes."""
-from flask import Blueprint, Response, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import exports, permissions, serializers
 from ..errors import Conflict, NotFound, ServiceError
-from ..services import ballots, cycle
+from ..services import ballots, cycle, deliberation
 from ..web import error_page
 from . import params
 
@@ -100,8 +100,23 @@ def advance_json(process_id):
 @bp.route("/processes/<int:process_id>/advance", methods=["POST"])
 def advance_form(process_id):
     try:
-        cycle.advance_process(current_user, process_id)
+        done = cycle.advance_process(current_user, process_id)
     except ServiceError as exc:
         return error_page(exc.errors, exc.status, back=(
             url_for("processes.show", process_id=process_id), "Back to the process"))
+    flash(_advanced(deliberation.get_process(process_id), done))
     return redirect(url_for("processes.show", process_id=process_id))
+
+
+def _advanced(process, done):
+    """What pressing "Advance the phase" did, or why it did nothing yet."""
+    if done:
+        return f"The process is now in its {process.phase} phase."
+    deadline = {"proposals": ("the amendment windows close", process.amendments_close_at),
+                "labs": ("the labs close", process.labs_close_at)}.get(process.phase)
+    if deadline:
+        what, when = deadline
+        return (f"Nothing to move on yet: the {process.phase} phase ends when {what}, "
+                f"{when.strftime('%-d %b %Y %H:%M UTC')}.")
+    return (f"The process is in its {process.phase} phase, which deadlines do not end: "
+            "the ballot moves on when it is promoted, published and every outcome recorded.")

@@ -263,3 +263,17 @@ def test_the_ballot_offers_promotion_only_in_the_ballot_phase(client, make):
     db.session.commit()
     assert "Promote the final texts" in client.get(f"/ballots/{ballot_id}").get_data(
         as_text=True)
+
+
+def test_advancing_says_what_it_did_or_why_it_did_nothing(client, make):
+    process = make.process()
+    login(client, make.admin())
+    shown = client.post(f"/processes/{process.id}/advance", follow_redirects=True)
+    assert "Nothing to move on yet: the proposals phase ends when the amendment windows close, " \
+        in shown.get_data(as_text=True)
+    row = db.session.get(Process, process.id)
+    row.proposals_close_at = utcnow() - timedelta(minutes=2)
+    row.amendments_close_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    shown = client.post(f"/processes/{process.id}/advance", follow_redirects=True)
+    assert "The process is now in its labs phase." in shown.get_data(as_text=True)
