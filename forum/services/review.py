@@ -213,12 +213,15 @@ def agree(actor, review_id, reason="", silence_until=None, silence_reason=""):
         target = load_target(review.target_kind, review.target_id, lock=True)
         kind = review.target_kind
         hid = target.hidden_at is None and not is_gone(kind, target)
+        why = reason or f"a moderator agreed with members' flags ({_labels(review)})"
         if hid:
-            why = reason or f"a moderator agreed with members' flags ({_labels(review)})"
             set_hidden(kind, target, why)
             notify_hidden(kind, target, why, actor)
-        elif target.hidden_at is not None and reason:
-            target.hidden_reason = reason
+        elif target.hidden_at is not None:
+            # The flags had hidden it pending review: the author hears the verdict, and why.
+            if reason:
+                target.hidden_reason = reason
+            notify_hidden(kind, target, why, actor)
         _close(actor, review, "agreed", reason)
         audit.record(actor, "agree_flags", kind, target.id, reason, review_id=review.id,
                      flags=review.flag_count, hidden_now=hid)

@@ -113,6 +113,19 @@ def test_enough_flags_hide_at_once_and_tell_the_author(app, make, post):
     assert event.actor_id is None and event.target_id == post.id
 
 
+def test_agreeing_with_flags_that_hid_a_post_tells_the_author_the_verdict(make, mod, post):
+    item = _flag_times(make, post, 3)
+    [pending], _ = told(post.user_id)
+    review.agree(mod, item.id, "it repeats a member's home address")
+    notices, mails = told(post.user_id)
+    assert len(notices) == 2 and notices[0].id == pending.id
+    verdict = notices[1]
+    assert verdict.kind == "moderated" and verdict.actor_id == mod.id
+    assert verdict.data["reason"] == "it repeats a member's home address"
+    assert "Why: it repeats a member's home address" in mails[-1].text
+    assert row(Post, post.id).hidden_reason == "it repeats a member's home address"
+
+
 def test_a_moderator_hiding_tells_the_author_why(make, mod, post):
     moderation.hide(mod, "post", post.id, "it names a member's employer")
     [notice], [mail] = told(post.user_id)
