@@ -121,6 +121,29 @@ def provenance(proposal):
     }
 
 
+def final_version(item):
+    """The version of an item's proposal that the ballot carries: its current one."""
+    return db.session.scalar(select(ProposalVersion).where(
+        ProposalVersion.proposal_id == item.proposal_id,
+        ProposalVersion.number == item.proposal.current_version_number))
+
+
+def review(ballot):
+    """What the ballot page shows for checking before and after publication: each item's final
+    version (its cooked paragraphs, and the text that is or will be hashed) with its provenance
+    ({item id: (version, provenance)}), and the process's proposals left off the ballot, with
+    why. Before publication the provenance is worked out afresh; after, it is the snapshot."""
+    finals = {}
+    for item in ballot.items:
+        finals[item.id] = (final_version(item), item.provenance if item.sha256
+                           else provenance(item.proposal))
+    left_off = db.session.scalars(select(Proposal).where(
+        Proposal.process_id == ballot.process_id, Proposal.status == "not_qualified")
+        .order_by(Proposal.support_count.desc(), Proposal.id)).all() \
+        if ballot.status != "draft" else []
+    return finals, left_off
+
+
 def publish(actor, ballot_id):
     """Snapshot every item and fix the export's bytes; after this the ballot never changes."""
     require(permissions.can_manage_ballot(actor))
@@ -135,9 +158,7 @@ def publish(actor, ballot_id):
             raise Conflict("No proposal qualified: there is nothing to put on the ballot.")
         now = utcnow()
         for item in ballot.items:
-            final = db.session.scalar(select(ProposalVersion).where(
-                ProposalVersion.proposal_id == item.proposal_id,
-                ProposalVersion.number == item.proposal.current_version_number))
+            final = final_version(item)
             item.title = item.proposal.title
             item.text = final.body
             item.sha256 = hashlib.sha256(final.body.encode()).hexdigest()

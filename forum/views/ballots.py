@@ -28,7 +28,9 @@ def show(ballot_id, fmt):
     ballot = ballots.get_ballot(ballot_id)
     if fmt == "json":
         return jsonify(ballot_json(ballot))
+    finals, left_off = ballots.review(ballot)
     return render_template("ballots/show.html", ballot=ballot, process=ballot.process,
+                           finals=finals, left_off=left_off,
                            can_manage=permissions.can_manage_ballot(current_user))
 
 

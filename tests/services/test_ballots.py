@@ -103,3 +103,23 @@ def test_a_ballot_adopts_no_more_proposals_than_it_has_seats(make):
     ballots.record_outcome(admin, items[second.id], "adopted")
     assert db.session.get(Proposal, second.id).status == "adopted"
     assert db.session.get(Process, process.id).phase == "closed"
+
+
+def test_a_promoted_ballot_can_be_read_in_full_before_it_is_published(client, make, ready):
+    process, ballot, popular, unpopular = ready
+    admin = make.admin()
+    to_ballot_phase(process)
+    ballots.promote(admin, ballot.id)
+    page = client.get(f"/ballots/{ballot.id}").get_data(as_text=True)
+    assert "The final text as it will be published, and where it came from" in page
+    # Cooked and numbered, as the proposal page shows it, with the Markdown that will be hashed.
+    assert '<div class="ptext cooked"><h1>Homes</h1></div>' in page
+    assert "<pre class=\"result\"># Homes\n\nWe will build council homes at scale." in page
+    assert "SHA-256 of the text" not in page
+    left_off = page.split('id="left-off-title"', 1)[1]
+    assert f">{unpopular.title}</a>: Not on the ballot: it had 0 supports and needed 2." \
+        in left_off and popular.title not in left_off
+    ballots.publish(admin, ballot.id)
+    page = client.get(f"/ballots/{ballot.id}").get_data(as_text=True)
+    assert "SHA-256 of the text" in page and "Final text and where it came from" in page
+    assert '<div class="ptext cooked"><h1>Homes</h1></div>' in page
