@@ -100,6 +100,21 @@ def test_the_amendment_form_is_the_first_thing_on_a_phone(site, main_pages, view
     desktop.check()
 
 
+def test_a_labs_intake_fits_a_phone_with_its_decisions_on_screen(site, main_pages, viewers):
+    path, who = main_pages["lab"]
+    phone = viewers(who, color_scheme="light", **PHONE_OPTIONS)
+    phone.go(path)
+    cells = phone.page.evaluate("""() => Array.from(
+        document.querySelectorAll(".intake-table td")).map(td => {
+            const box = td.getBoundingClientRect();
+            return [td.dataset.label, Math.round(box.right)];
+        })""")
+    assert {label for label, _ in cells} >= {"Item", "Taken in", "Decision"}, cells
+    wide = [(label, right) for label, right in cells if right > PHONE["width"]]
+    assert not wide, f"intake cells past the screen's edge: {wide}"
+    phone.check()
+
+
 def test_the_account_menu_opens_on_screen_on_a_phone(site, main_pages, viewers):
     path, who = main_pages["topic"]
     phone = viewers(who, color_scheme="light", **PHONE_OPTIONS)
