@@ -296,6 +296,17 @@ def draft(lab):
     return base, draft_blocks(lab, base, lab_decisions), lab_decisions
 
 
+def _what_the_lab_did(new_decisions):
+    """A version's note when its lead writes none, naming items as the lab's intake does
+    ("From the lab: accepted #5; composited #6 and #7.")."""
+    acts = []
+    for d in new_decisions:
+        ids = [f"#{i.amendment_id}" for i in d.items]
+        named = ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
+        acts.append(f"{DECIDED[d.decision]} {named}")
+    return f"From the lab: {'; '.join(acts)}." if acts else "From the lab."
+
+
 def current_body(lab):
     return db.session.scalar(select(ProposalVersion.body).where(
         ProposalVersion.proposal_id == lab.proposal_id,
@@ -330,8 +341,7 @@ def _publish_draft(actor, lab, note):
     new = [d for d in lab_decisions if d.version_number is None]
     version = ProposalVersion(proposal_id=proposal.id, number=number,
                               created_by_id=getattr(actor, "id", None),
-                              note=as_text(note)[:2000] or
-                              f"Applies lab decisions {', '.join(f'#{d.id}' for d in new)}.",
+                              note=as_text(note)[:2000] or _what_the_lab_did(new),
                               **version_fields(body))
     db.session.add(version)
     for d in new:

@@ -253,6 +253,9 @@ def test_publish_versions_and_finalise(make, lead, lab_with_items):
                                "text": "Net."})
     v3 = labs.publish(lead, lab.id)
     assert v3.number == 3 and "secure tenancies for life" in v3.body
+    # Without a note of the lead's, the version names the items as the lab's intake does.
+    assert v3.note == (f"From the lab: rejected #{second.id}; accepted #{third.id}; "
+                       f"answered #{question.id}.")
     labs.finalise(lead, lab.id)
     assert db.session.get(Proposal, lab.proposal_id).status == "final"
     with pytest.raises(PermissionDenied, match="finalised"):
