@@ -296,14 +296,21 @@ def draft(lab):
     return base, draft_blocks(lab, base, lab_decisions), lab_decisions
 
 
+def named_items(amendment_ids):
+    """Items as the lab's intake names them: "#5", "#6 and #7", "#1, #2 and #3"."""
+    ids = [f"#{n}" for n in amendment_ids]
+    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
+
+
+def decision_words(decision):
+    """What a decision did, in words: "composited #6 and #7"."""
+    return f"{DECIDED[decision.decision]} {named_items(i.amendment_id for i in decision.items)}"
+
+
 def _what_the_lab_did(new_decisions):
-    """A version's note when its lead writes none, naming items as the lab's intake does
-    ("From the lab: accepted #5; composited #6 and #7.")."""
-    acts = []
-    for d in new_decisions:
-        ids = [f"#{i.amendment_id}" for i in d.items]
-        named = ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
-        acts.append(f"{DECIDED[d.decision]} {named}")
+    """A version's note when its lead writes none ("From the lab: accepted #5; composited #6
+    and #7.")."""
+    acts = [decision_words(d) for d in new_decisions]
     return f"From the lab: {'; '.join(acts)}." if acts else "From the lab."
 
 

@@ -1,5 +1,5 @@
 """Policy labs: the room, the intake table and chart, decisions, draft, versions, diffs."""
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -94,13 +94,16 @@ def show(lab_id, fmt):
         can_reply=permissions.can_reply(current_user, topic))
 
 
-def _html_action(lab_id, action, anchor):
-    """Run a lab action from a plain form; on refusal show the lab page with the message."""
+def _html_action(lab_id, action, anchor, said=None):
+    """Run a lab action from a plain form; on refusal show the lab page with the message, and
+    on success say what was done (`said` of the action's result) above the lab page."""
     try:
-        action()
+        result = action()
     except ServiceError as exc:
         return error_page(exc.errors, exc.status,
                           back=(url_for("labs.show", lab_id=lab_id) + anchor, "Back to the lab"))
+    if said is not None:
+        flash(said(result))
     return redirect(url_for("labs.show", lab_id=lab_id) + anchor)
 
 
@@ -136,7 +139,8 @@ def decisions_form(lab_id):
     data = params()
     if "amendment_ids" in request.form:
         data["amendment_ids"] = request.form.getlist("amendment_ids")
-    return _html_action(lab_id, lambda: labs.decide(current_user, lab_id, data), "#intake")
+    return _html_action(lab_id, lambda: labs.decide(current_user, lab_id, data), "#intake",
+                        lambda row: f"Done: {labs.decision_words(row)}.")
 
 
 @bp.route("/labs/<int:lab_id>/decisions/<int:decision_id>.json", methods=["DELETE"])
@@ -147,7 +151,10 @@ def decision_json(lab_id, decision_id):
 
 @bp.route("/labs/<int:lab_id>/decisions/<int:decision_id>/undo", methods=["POST"])
 def undo_form(lab_id, decision_id):
-    return _html_action(lab_id, lambda: labs.undo(current_user, lab_id, decision_id), "#intake")
+    return _html_action(
+        lab_id, lambda: labs.undo(current_user, lab_id, decision_id), "#intake",
+        lambda items: f"Taken back: {labs.named_items(i.id for i in items)} "
+                      f"{'is' if len(items) == 1 else 'are'} to decide again.")
 
 
 @bp.route("/labs/<int:lab_id>/publish.json", methods=["POST"])
@@ -160,7 +167,8 @@ def publish_json(lab_id):
 @bp.route("/labs/<int:lab_id>/publish", methods=["POST"])
 def publish_form(lab_id):
     return _html_action(lab_id, lambda: labs.publish(current_user, lab_id,
-                                                     params().get("note", "")), "#versions")
+                                                     params().get("note", "")), "#versions",
+                        lambda version: f"Version {version.number} is published.")
 
 
 @bp.route("/labs/<int:lab_id>/finalize.json", methods=["POST"])
@@ -171,7 +179,8 @@ def finalize_json(lab_id):
 
 @bp.route("/labs/<int:lab_id>/finalize", methods=["POST"])
 def finalize_form(lab_id):
-    return _html_action(lab_id, lambda: labs.finalise(current_user, lab_id), "")
+    return _html_action(lab_id, lambda: labs.finalise(current_user, lab_id), "",
+                        lambda lab: "The lab is finalised: its last version is the final text.")
 
 
 @bp.route("/proposals/<int:proposal_id>/close.json", methods=["POST"])

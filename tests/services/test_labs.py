@@ -5,8 +5,8 @@ import pytest
 
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from forum.extensions import db
-from forum.models import (Amendment, AuditEvent, Notification, Process, Proposal, Section,
-                          SectionMembership, utcnow)
+from forum.models import (Amendment, AuditEvent, LabDecision, Notification, Process, Proposal,
+                          Section, SectionMembership, utcnow)
 from forum.services import cycle, intake, labs, posts, voting
 
 
@@ -389,3 +389,20 @@ def test_a_lab_led_by_its_sections_leads_says_nothing_of_leads(client, make, lea
                                                                lab_with_items):
     lab = lab_with_items[0]
     assert "Nobody leads this lab" not in client.get(f"/labs/{lab.id}").get_data(as_text=True)
+
+
+def test_a_leads_forms_say_what_they_did(client, lead, lab_with_items):
+    from tests.conftest import login
+
+    lab, first, *_ = lab_with_items
+    login(client, lead)
+    done = client.post(f"/labs/{lab.id}/decisions", data={
+        "decision": "accept", "amendment_id": first.id}, follow_redirects=True)
+    assert f"Done: accepted #{first.id}." in done.get_data(as_text=True)
+    decision = db.session.scalar(db.select(LabDecision).where(LabDecision.lab_id == lab.id))
+    undone = client.post(f"/labs/{lab.id}/decisions/{decision.id}/undo", follow_redirects=True)
+    assert f"Taken back: #{first.id} is to decide again." in undone.get_data(as_text=True)
+    client.post(f"/labs/{lab.id}/decisions", data={"decision": "accept",
+                                                   "amendment_id": first.id})
+    published = client.post(f"/labs/{lab.id}/publish", follow_redirects=True)
+    assert "Version 2 is published." in published.get_data(as_text=True)
