@@ -2,7 +2,7 @@
 
 Members and the public moderation log are in views/moderation_members.py.
 """
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import permissions, queries, ratelimits, serializers
@@ -184,8 +184,17 @@ def review_act_json(review_id, action):
 def review_act(review_id, action):
     if (login := _signed_in_or_login()) is not None:
         return login
-    _act(review_id, action, params())
+    item = _act(review_id, action, params())
+    flash(REVIEW_DONE[action].format(kind=item.target_kind))
     return redirect(url_for("moderation.review_queue") + f"#review-{review_id}")
+
+
+# What each review act did, said above the queue.
+REVIEW_DONE = {"agree": "Agreed with the flags: the {kind} stays off others' screens, and its "
+                         "author is told why.",
+               "disagree": "Disagreed with the flags: they are cleared, and the {kind} shows as "
+                           "it was.",
+               "ignore": "Flags set aside: the {kind} is as it was."}
 
 
 # -- hiding --------------------------------------------------------------------------------------
@@ -219,6 +228,8 @@ def hide(area, target_id, action):
     if request.method == "POST":
         try:
             _hide_or_unhide(kind, target, action, form["reason"])
+            flash(f"Hidden: readers see your reason instead of this {kind}." if action == "hide"
+                  else f"Shown again: this {kind} is back exactly as it was.")
             return redirect(target_url(kind, target))
         except ServiceError as exc:
             errors, status = exc.field_errors or {"form": exc.errors}, exc.status

@@ -59,6 +59,18 @@ def test_readers_see_a_notice_with_the_reason_instead_of_a_hidden_post(client, m
     assert "Edit it to address the concern" in client.get(page_url).get_data(as_text=True)
 
 
+def test_hiding_and_showing_again_through_the_form_say_so(client, make, mod):
+    topic = make.topic()
+    post = make.reply(topic, raw=SECRET)
+    as_(client, mod)
+    hidden = client.post(f"/posts/{post.id}/hide", data={"reason": "It names a member"},
+                         follow_redirects=True)
+    assert "Hidden: readers see your reason instead of this post." in hidden.get_data(
+        as_text=True)
+    shown = client.post(f"/posts/{post.id}/unhide", data={}, follow_redirects=True)
+    assert "Shown again: this post is back exactly as it was." in shown.get_data(as_text=True)
+
+
 def test_a_reason_that_ends_a_sentence_gets_no_second_full_stop(client, make):
     topic = make.topic()
     post = make.reply(topic, raw=SECRET)
@@ -227,7 +239,10 @@ def test_moderators_work_the_queue_from_the_page(client, make, mod):
     done = client.post(f"/review/{item.id}/disagree", data={"reason": "A real offer."})
     assert done.status_code == 302
     assert db.session.get(Post, post.id).hidden_at is None
-    assert "Nothing is waiting" in client.get("/review").get_data(as_text=True)
+    page = client.get("/review").get_data(as_text=True)
+    assert "Nothing is waiting" in page
+    # The queue says what the act did.
+    assert "Disagreed with the flags: they are cleared, and the post shows as it was." in page
     assert "items waiting" not in client.get("/latest").get_data(as_text=True)
     assert item.id in [r["id"] for r in client.get("/review.json?status=disagreed").get_json()[
         "reviewables"]]
