@@ -133,10 +133,17 @@ def review(ballot):
     version (its cooked paragraphs, and the text that is or will be hashed) with its provenance
     ({item id: (version, provenance)}), and the process's proposals left off the ballot, with
     why. Before publication the provenance is worked out afresh; after, it is the snapshot."""
-    finals = {}
-    for item in ballot.items:
-        finals[item.id] = (final_version(item), item.provenance if item.sha256
-                           else provenance(item.proposal))
+    # Every item's final version in one statement, not one (and its proposal) per item.
+    versions = dict(db.session.execute(
+        select(BallotItem.id, ProposalVersion)
+        .join(Proposal, Proposal.id == BallotItem.proposal_id)
+        .join(ProposalVersion, (ProposalVersion.proposal_id == Proposal.id)
+              & (ProposalVersion.number == Proposal.current_version_number))
+        .where(BallotItem.ballot_id == ballot.id)).all())
+    # A published item carries its provenance; before publication it is worked out for each
+    # item, a few statements each, on a page that only admins look at for those days.
+    finals = {item.id: (versions[item.id], item.provenance if item.sha256
+                        else provenance(item.proposal)) for item in ballot.items}
     left_off = db.session.scalars(select(Proposal).where(
         Proposal.process_id == ballot.process_id, Proposal.status == "not_qualified")
         .order_by(Proposal.support_count.desc(), Proposal.id)).all() \

@@ -123,3 +123,24 @@ def test_a_promoted_ballot_can_be_read_in_full_before_it_is_published(client, ma
     page = client.get(f"/ballots/{ballot.id}").get_data(as_text=True)
     assert "SHA-256 of the text" in page and "Final text and where it came from" in page
     assert '<div class="ptext cooked"><h1>Homes</h1></div>' in page
+
+
+def test_a_published_ballot_page_runs_the_same_statements_for_one_item_or_several(
+        client, make, count_queries):
+    counts = []
+    for proposals in (1, 3):
+        process = make.process(support_threshold=1)
+        for _ in range(proposals):
+            deliberation.support_proposal(make.user(), make.proposal(process).id)
+        ballot = db.session.scalar(db.select(Ballot).where(Ballot.process_id == process.id))
+        admin = make.admin()
+        to_ballot_phase(process)
+        ballots.promote(admin, ballot.id)
+        ballots.publish(admin, ballot.id)
+        path = f"/ballots/{ballot.id}"
+        with count_queries() as counted_statements:
+            page = client.get(path)
+        assert page.status_code == 200
+        assert page.get_data(as_text=True).count("SHA-256 of the text") == proposals
+        counts.append(len(counted_statements))
+    assert counts[0] == counts[1], counts
