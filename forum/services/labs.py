@@ -9,7 +9,7 @@ from ..errors import Conflict, NotFound, ValidationFailed, require
 from ..extensions import db
 from ..ids import as_id
 from ..models import (Amendment, IntakeEntry, LabDecision, LabDecisionItem, LabMember,
-                      PolicyLab, ProposalVersion, SectionMembership, User, utcnow)
+                      PolicyLab, ProposalVersion, SectionMembership, utcnow)
 from ..paragraphs import UNCLOSED_FENCE, check_range, join, replace_range, split, unclosed_fence
 from ..texts import as_text
 from . import audit, notifications, proposal_news
@@ -50,46 +50,6 @@ def _locked_lab(lab_id):
     if lab is None:
         raise NotFound("That lab does not exist.")
     return lab
-
-
-# -- members -----------------------------------------------------------------------------------
-
-def invite(actor, lab_id, username, role="expert"):
-    """Leads invite experts and participants by username; admins may also name a lead."""
-    lab = get_lab(lab_id)
-    require(permissions.can_lead_lab(actor, lab, members(lab)))
-    if role not in ("expert", "participant", "lead"):
-        raise ValidationFailed(field_errors={"role": ["Choose expert or participant."]})
-    if role == "lead" and not actor.is_admin:
-        raise ValidationFailed(field_errors={"role": ["Only admins name a lab's leads."]})
-    user = db.session.scalar(select(User).where(User.username_lower == str(username or "")
-                                                .strip().lower()))
-    if user is None:
-        raise ValidationFailed(field_errors={"username": [f"No member is called {username}."]})
-    with write_transaction():
-        member = db.session.get(LabMember, (lab.id, user.id))
-        if member is None:
-            member = LabMember(lab_id=lab.id, user_id=user.id, invited_by_id=actor.id)
-            db.session.add(member)
-        member.role = role
-        audit.record(actor, "invite_to_lab", "lab", lab.id, f"{user.username} as {role}",
-                     user_id=user.id, role=role)
-        notifications.notify(user.id, "lab_invitation", actor=actor, topic=lab.topic,
-                             proposal=lab.proposal, role=role, url=f"/labs/{lab.id}")
-    return member
-
-
-def remove(actor, lab_id, username):
-    lab = get_lab(lab_id)
-    require(permissions.can_lead_lab(actor, lab, members(lab)))
-    user = db.session.scalar(select(User).where(User.username_lower == str(username or "")
-                                                .strip().lower()))
-    member = db.session.get(LabMember, (lab.id, user.id)) if user else None
-    if member is None:
-        raise ValidationFailed(field_errors={"username": [f"{username} is not in this lab."]})
-    with write_transaction():
-        db.session.delete(db.session.get(LabMember, (lab.id, user.id)))
-        audit.record(actor, "remove_from_lab", "lab", lab.id, user.username, user_id=user.id)
 
 
 # -- decisions and the working draft -----------------------------------------------------------

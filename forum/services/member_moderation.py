@@ -50,15 +50,7 @@ def silence_member(actor, user_id, reason, until):
 
 
 def unsilence_member(actor, user_id, reason=""):
-    require(permissions.can_moderate_member(actor, get_member(user_id)))
-    reason = check_reason(reason, required=False)
-    with write_transaction():
-        target = locked_member(actor, user_id)
-        if not target.is_silenced():
-            raise Conflict(f"{target.username} is not silenced.")
-        target.silenced_until, target.silence_reason = None, None
-        audit.record(actor, "unsilence_user", "user", target.id, reason)
-    return target
+    return _lift(actor, user_id, reason, "silenced", "silence")
 
 
 def suspend_member(actor, user_id, reason, until):
@@ -78,14 +70,21 @@ def suspend_member(actor, user_id, reason, until):
 
 
 def unsuspend_member(actor, user_id, reason=""):
+    return _lift(actor, user_id, reason, "suspended", "suspend")
+
+
+def _lift(actor, user_id, reason, state, act):
+    """End a silence or suspension early: `state` "silenced" or "suspended", whose columns
+    are {state}_until and {act}_reason and whose audit action is un{act}_user."""
     require(permissions.can_moderate_member(actor, get_member(user_id)))
     reason = check_reason(reason, required=False)
     with write_transaction():
         target = locked_member(actor, user_id)
-        if not target.is_suspended():
-            raise Conflict(f"{target.username} is not suspended.")
-        target.suspended_until, target.suspend_reason = None, None
-        audit.record(actor, "unsuspend_user", "user", target.id, reason)
+        if not getattr(target, f"is_{state}")():
+            raise Conflict(f"{target.username} is not {state}.")
+        setattr(target, f"{state}_until", None)
+        setattr(target, f"{act}_reason", None)
+        audit.record(actor, f"un{act}_user", "user", target.id, reason)
     return target
 
 

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import IntakeEntry, PolicyLab, ProposalVersion
 from ..paragraphs import join, word_diff
 from ..ranking import wilson_interval
-from ..services import intake, labs
+from ..services import intake, lab_members, labs
 from ..web import error_page
 from . import page_arg, params
 
@@ -111,9 +111,9 @@ def _html_action(lab_id, action, anchor, said=None):
 def members_json(lab_id):
     data = params()
     if request.method == "DELETE":
-        labs.remove(current_user, lab_id, data.get("username"))
+        lab_members.remove(current_user, lab_id, data.get("username"))
     else:
-        labs.invite(current_user, lab_id, data.get("username"), data.get("role", "expert"))
+        lab_members.invite(current_user, lab_id, data.get("username"), data.get("role", "expert"))
     return jsonify(lab_json(labs.get_lab(lab_id)))
 
 
@@ -121,9 +121,9 @@ def members_json(lab_id):
 def members_form(lab_id):
     data = params()
     if data.get("remove"):
-        return _html_action(lab_id, lambda: labs.remove(current_user, lab_id, data["remove"]),
+        return _html_action(lab_id, lambda: lab_members.remove(current_user, lab_id, data["remove"]),
                             "#members")
-    return _html_action(lab_id, lambda: labs.invite(current_user, lab_id, data.get("username"),
+    return _html_action(lab_id, lambda: lab_members.invite(current_user, lab_id, data.get("username"),
                                                     data.get("role", "expert")), "#members")
 
 

@@ -7,7 +7,7 @@ from forum.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from forum.extensions import db
 from forum.models import (Amendment, AuditEvent, LabDecision, Notification, Process, Proposal,
                           Section, SectionMembership, utcnow)
-from forum.services import cycle, intake, labs, posts, voting
+from forum.services import cycle, intake, lab_members, labs, posts, voting
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def lab_with_items(make, lead):
 def test_only_leads_decide(make, lead, lab_with_items):
     lab, first, *_ = lab_with_items
     expert = make.user("expert")
-    labs.invite(lead, lab.id, "expert", "expert")
+    lab_members.invite(lead, lab.id, "expert", "expert")
     for user in (make.user(), make.user(role="moderator"), expert):
         with pytest.raises(PermissionDenied, match="lab's leads"):
             labs.decide(user, lab.id, {"decision": "accept", "amendment_id": first.id})
@@ -145,10 +145,10 @@ def test_lab_room_only_for_lab_members(make, lead, lab_with_items):
     outsider, expert = make.user(), make.user("expert")
     with pytest.raises(PermissionDenied, match="invited members"):
         posts.create_post(outsider, lab.topic_id, "May I join in?")
-    labs.invite(lead, lab.id, "expert", "expert")
+    lab_members.invite(lead, lab.id, "expert", "expert")
     assert posts.create_post(expert, lab.topic_id, "Here is the evidence.")
     assert posts.create_post(lead, lab.topic_id, "Thank you.")
-    labs.remove(lead, lab.id, "expert")
+    lab_members.remove(lead, lab.id, "expert")
     with pytest.raises(PermissionDenied):
         posts.create_post(db.session.get(type(expert), expert.id), lab.topic_id, "Still here?")
 
@@ -379,7 +379,7 @@ def test_a_lab_nobody_leads_says_so_until_an_admin_names_a_lead(client, make):
     notice = "Nobody leads this lab yet: its proposal belongs to no section."
     assert notice in client.get(f"/labs/{lab.id}").get_data(as_text=True)
     lead = make.user("namedlead")
-    labs.invite(admin, lab.id, "namedlead", "lead")
+    lab_members.invite(admin, lab.id, "namedlead", "lead")
     login(client, lead)
     page = client.get(f"/labs/{lab.id}").get_data(as_text=True)
     assert "Nobody leads this lab" not in page and f"Accept #{item.id}<" in page

@@ -390,7 +390,7 @@ def test_the_cycle_tells_authors_what_became_of_their_work(make, people):
     """Through the real services: intake (taken in, not selected), a lab invitation, lab
     decisions, promotion (on the ballot, not qualified) and the ballot's outcome."""
     from forum.models import Ballot, Proposal, Section, SectionMembership
-    from forum.services import ballots, intake, labs
+    from forum.services import ballots, intake, lab_members, labs
     from tests.services.test_ballots import to_ballot_phase
 
     ann, ben, cat, dai = (people[n] for n in ("ann", "ben", "cat", "dai"))
@@ -414,7 +414,7 @@ def test_the_cycle_tells_authors_what_became_of_their_work(make, people):
     assert inbox(ben, "amendment_in_lab")[0][1]["url"] == f"/labs/{lab.id}"
     assert inbox(cat, "amendment_not_selected")[0][1]["reason"] == "fewer than 2 votes"
 
-    labs.invite(lead, lab.id, "cat", "expert")
+    lab_members.invite(lead, lab.id, "cat", "expert")
     assert inbox(cat, "lab_invitation")[0][1]["actor"] == "lead"
     labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": taken.id,
                                "note": "Clearer."})

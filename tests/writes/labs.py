@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from forum.extensions import db
 from forum.models import Process, Section, SectionMembership, utcnow
-from forum.services import ballots, cycle, deliberation, intake, labs, voting
+from forum.services import ballots, cycle, deliberation, intake, lab_members, labs, voting
 from tests.conftest import PROPOSAL_BODY
 
 from . import ADMINS, PARTICIPANTS, STAFF, Case, api, form
@@ -80,7 +80,7 @@ def invite(fmt, who):
 def remove_member(who):
     def build(ctx):
         lab = _lab(ctx, who(ctx), items=0)
-        labs.invite(ctx.admin, lab.id, ctx.other.username, "expert")
+        lab_members.invite(ctx.admin, lab.id, ctx.other.username, "expert")
         return api(f"/labs/{lab.id}/members.json", {"username": ctx.other.username})
     return build
 
