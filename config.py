@@ -27,9 +27,11 @@ class Config:
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")  # whoosh | postgres
     SEARCH_CATCH_UP_AFTER_COMMIT = True  # else only `flask forum reindex --catch-up` applies it
     SEARCH_PER_PAGE = 20
-    # Relevance and votes rank the newest window (day, week, month, year) holding this many
-    # matches, as Discourse's search_prefer_recent_posts; 0 ranks every match.
+    # Relevance and votes rank the newest window of documents (search/windows.py) holding this
+    # many matches, as Discourse's search_prefer_recent_posts; 0 ranks every match.
     SEARCH_RECENT_MATCHES = int(os.environ.get("SEARCH_RECENT_MATCHES") or 200)
+    # Whoosh's posting blocks kept decoded per process, about 1.2 KB each (0 keeps none).
+    SEARCH_DECODED_BLOCKS = int(os.environ.get("SEARCH_DECODED_BLOCKS") or 8192)
     # Processes a Whoosh rebuild indexes in (each writes a segment of its own).
     SEARCH_REBUILD_PROCS = int(os.environ.get("SEARCH_REBUILD_PROCS") or min(os.cpu_count() or 1, 2))
     # Notification mail goes out after the commit that queued it; `flask forum send-mail` retries.

@@ -70,7 +70,8 @@ class Proposal(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
-    process = db.relationship(Process, lazy="joined", innerjoin=True)
+    # "unnested": see Topic.category.
+    process = db.relationship(Process, lazy="joined", innerjoin="unnested")
     topic = db.relationship("Topic")
     user = db.relationship("User")
     section = db.relationship("Section")

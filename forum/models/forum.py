@@ -52,7 +52,9 @@ class Topic(db.Model):
     hidden_at = db.Column(UTCDateTime, nullable=True)
     hidden_reason = db.Column(db.Text, nullable=True)
 
-    category = db.relationship(Category, lazy="joined", innerjoin=True)
+    # "unnested": after an outer join (a post's topic) the category joins flat, as a LEFT OUTER
+    # JOIN; SQLite materialises a nested "(topics JOIN categories)" whole before using it.
+    category = db.relationship(Category, lazy="joined", innerjoin="unnested")
     user = db.relationship("User", foreign_keys=[user_id])
     last_post_user = db.relationship("User", foreign_keys=[last_post_user_id])
 

@@ -46,7 +46,8 @@ def backend(app=None):
             found = PostgresBackend(app.config.get("SEARCH_PG_CONFIG", "english"))
         elif name == "whoosh":
             found = WhooshBackend(app.config["SEARCH_INDEX_DIR"],
-                                  app.config.get("SEARCH_REBUILD_PROCS", 1))
+                                  app.config.get("SEARCH_REBUILD_PROCS", 1),
+                                  app.config.get("SEARCH_DECODED_BLOCKS"))
         else:
             raise RuntimeError(f"SEARCH_BACKEND must be whoosh or postgres, not {name!r}")
         app.extensions["forum_search"] = found

@@ -284,7 +284,7 @@ def _proposal_result(proposal):
 
 def _item_result(item):
     text = "\n\n".join(p for p in (item.text, item.rationale, item.answer or "") if p)
-    title = f"{item_heading(item.kind, item.start, item.end)} of {item.proposal.title}"
+    title = f"{item_heading(item.kind, item.start, item.end, item.id)} of {item.proposal.title}"
     result = _result(item.kind, item, title, f"/amendments/{item.id}", text, item.user, item.proposal.process.category,
                      item.status, item.up_count - item.down_count)
     result["proposal_id"] = item.proposal_id

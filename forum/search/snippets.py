@@ -1,10 +1,18 @@
 """Highlighted snippets, made from the database's text at query time, so both backends show
 the same thing and nothing unescaped reaches the page."""
+from functools import lru_cache
+
 from markupsafe import Markup, escape
 
 from .whoosh_backend import ANALYZER
 
 SNIPPET_CHARS = 240
+
+# The parts of ANALYZER (tokenizer, lowercase, stop words, stemmer), to find the words of a text
+# the index would have stemmed to one of the query's stems without running a whole text through
+# Whoosh's chain of generators, one Token object per word.
+_TOKENIZER, _, _STOP, _STEM = ANALYZER.items
+_stem = lru_cache(maxsize=50_000)(_STEM.stemfn)
 
 
 def query_stems(q):
@@ -15,8 +23,13 @@ def query_stems(q):
 def _matches(text, stems):
     if not stems:
         return []
-    return [(t.startchar, t.endchar) for t in ANALYZER(text, chars=True, positions=False)
-            if t.text in stems]
+    found = []
+    stops, shortest = _STOP.stops, _STOP.min
+    for match in _TOKENIZER.expression.finditer(text):
+        word = match.group().lower()
+        if len(word) >= shortest and word not in stops and _stem(word) in stems:
+            found.append(match.span())
+    return found
 
 
 def highlight(text, stems):

@@ -19,36 +19,10 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
+from . import whoosh_patches  # applied on import
 from . import whoosh_windows
 
 ANALYZER = StemmingAnalyzer()
-
-
-def _remember_missing_columns():
-    """Whoosh 2.7 looks on disk, once per posting, for the lengths column of every field that
-    has none (the ID fields), which made a rebuild spend a third of its time in stat(). Remember
-    the answer per reader instead."""
-    from whoosh.codec import whoosh3
-
-    reader_class = whoosh3.W3PerDocReader
-    if getattr(reader_class, "_forum_patched", False):
-        return
-    original = reader_class._cached_reader
-
-    def cached_reader(self, fieldname, column):
-        missing = self.__dict__.setdefault("_forum_missing", set())
-        if fieldname in missing:
-            return None
-        reader = original(self, fieldname, column)
-        if reader is None:
-            missing.add(fieldname)
-        return reader
-
-    reader_class._cached_reader = cached_reader
-    reader_class._forum_patched = True
-
-
-_remember_missing_columns()
 
 # Filters are terms of one keyword field ("k:post u:carys c:3 s:open sc:uk tk:lab v:1"): one
 # field to index per document instead of seven, which keeps a rebuild of 100,000 posts quick.
@@ -73,9 +47,12 @@ TEXT_FIELDS = ("title", "body")
 class WhooshBackend:
     name = "whoosh"
 
-    def __init__(self, directory, rebuild_procs=1):
+    def __init__(self, directory, rebuild_procs=1, decoded_blocks=None):
         self.directory = directory
         self.rebuild_procs = max(1, int(rebuild_procs))
+        if decoded_blocks is not None:
+            # One setting for the process (the cache is the process's): the last app made sets it.
+            whoosh_patches.keep_decoded(decoded_blocks)
         self._local = threading.local()
 
     # -- where the live index is ----------------------------------------------------------------
