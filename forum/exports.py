@@ -3,7 +3,7 @@ import csv
 import io
 import json
 
-from .texts import counted
+from .texts import as_line, counted
 
 SCHEMA = "https://forum.example/schemas/ballot-1.json"
 SCHEMA_VERSION = 1
@@ -38,6 +38,14 @@ def _document(ballot):
     return json.loads(ballot.export_json)
 
 
+def _cell(value):
+    """A CSV cell that a spreadsheet shows as text: one starting = + - @ (or a tab or carriage
+    return) would be run as a formula, so it gets a leading apostrophe, as OWASP advises."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def ballot_csv(ballot):
     doc = _document(ballot)
     out = io.StringIO()
@@ -46,9 +54,10 @@ def ballot_csv(ballot):
                      "versions", "merged_amendments"])
     for item in doc["items"]:
         prov = item["provenance"]
-        writer.writerow([item["position"], item["proposal_id"], item["title"], item["sha256"],
-                         prov["author"], prov["supports"], len(prov["versions"]),
-                         " ".join(str(a["id"]) for a in prov["amendments"])])
+        writer.writerow([_cell(v) for v in (
+            item["position"], item["proposal_id"], as_line(item["title"]), item["sha256"],
+            prov["author"], prov["supports"], len(prov["versions"]),
+            " ".join(str(a["id"]) for a in prov["amendments"]))])
     return out.getvalue()
 
 
@@ -56,12 +65,12 @@ def ballot_md(ballot):
     doc = _document(ballot)
     process = doc["ballot"]["process"]
     seats = "one winner" if process["seats"] == 1 else f"{process['seats']} seats"
-    lines = [f"# Ballot: {process['title']}", "",
+    lines = [f"# Ballot: {as_line(process['title'])}", "",
              f"Published {doc['ballot']['published_at']} · {seats} · "
              f"{counted(len(doc['items']), 'item')}", ""]
     for item in doc["items"]:
         prov = item["provenance"]
-        lines += [f"## {item['position']}. {item['title']}", "",
+        lines += [f"## {item['position']}. {as_line(item['title'])}", "",
                   f"Proposed by {prov['author']} · {counted(prov['supports'], 'support')} · "
                   f"SHA-256 `{item['sha256']}`", "", item["text"].rstrip(), ""]
         if prov["amendments"]:
@@ -74,7 +83,7 @@ def ballot_md(ballot):
 
 def _blt_quote(text):
     # The BLT format has no escape for a double quote inside a name.
-    return '"' + text.replace('"', "'").replace("\n", " ") + '"'
+    return '"' + as_line(text).replace('"', "'") + '"'
 
 
 def ballot_blt(ballot):

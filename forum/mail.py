@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from .texts import as_line
+
 log = logging.getLogger("forum.mail")
 
 # Headers fold at 998 characters (RFC 5322's limit), not 78: folding a List-Unsubscribe URL
@@ -24,7 +26,7 @@ def build_message(to, subject, text, html=None, headers=None):
     msg = EmailMessage(policy=POLICY)
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = as_line(subject)  # a header is one line, whatever a title held
     msg["Date"] = formatdate(usegmt=True)
     # Without a Message-ID and Date, receiving servers score mail as spam.
     domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
@@ -38,8 +40,13 @@ def build_message(to, subject, text, html=None, headers=None):
 
 
 def send(to, subject, text, html=None, headers=None):
-    """Send one message now; raise MailNotSent when the SMTP server fails or refuses it."""
-    msg = build_message(to, subject, text, html, headers)
+    """Send one message now; raise MailNotSent when the SMTP server fails or refuses it, or
+    the message cannot be written (a header Python will not write), so the outbox counts it
+    as a failed attempt instead of leaving it claimed."""
+    try:
+        msg = build_message(to, subject, text, html, headers)
+    except (ValueError, TypeError) as exc:
+        raise MailNotSent(f"mail to {to} ({subject!r}) could not be written: {exc}") from exc
     url = current_app.config.get("MAIL_URL")
     if not url:
         log.info("mail to %s: %s\n%s", to, subject, text)

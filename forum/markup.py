@@ -4,7 +4,9 @@ import xml.etree.ElementTree as etree
 from functools import lru_cache
 
 # Bump when cooking changes; `flask forum recook` re-renders rows with an older version.
-COOK_VERSION = 4
+COOK_VERSION = 6
+
+HEADING_LEVELS = {f"h{n}": f"h{min(n + 2, 6)}" for n in range(1, 7)}
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
@@ -36,6 +38,7 @@ def _machinery():
     from bleach import linkifier
     from bleach.linkifier import Linker, LinkifyFilter
     from markdown.inlinepatterns import InlineProcessor
+    from markdown.treeprocessors import Treeprocessor
 
     class MentionProcessor(InlineProcessor):
         # A mention in a link's text (a quote's "@name wrote" line) stays text: a link in a
@@ -53,15 +56,28 @@ def _machinery():
             el.text = "@" + m.group(1)
             return el, m.start(0), m.end(0)
 
-    class MentionExtension(markdown.Extension):
+    class HeadingLevels(Treeprocessor):
+        """A member's headings sit under the page's own: the page's title is its h1 and its
+        sections h2 (a proposal's "Text"), so "# Heading" in a post or a proposal is an h3, and
+        each level below it one further, h6 at most."""
+
+        def run(self, root):
+            for el in root.iter():
+                if el.tag in HEADING_LEVELS:
+                    el.tag = HEADING_LEVELS[el.tag]
+
+    class ForumExtension(markdown.Extension):
+        """Mentions, and headings under the page's own."""
+
         def extendMarkdown(self, md):
             md.inlinePatterns.register(MentionProcessor(MENTION_RE, md), "mention", 105)
+            md.treeprocessors.register(HeadingLevels(md), "heading_levels", 5)
 
     def new_markdown():
         # No attr_list, md_in_html or raw HTML: nothing a member types becomes an attribute.
         return markdown.Markdown(
             extensions=["fenced_code", "tables", "sane_lists", "pymdownx.tilde",
-                        MentionExtension()],
+                        ForumExtension()],
             # ~~struck~~ as in Discourse; a single ~ stays a tilde ("~5 people"), not subscript.
             extension_configs={"tables": {"use_align_attribute": True},
                                "pymdownx.tilde": {"subscript": False}},
@@ -112,7 +128,16 @@ def _bleach_attrs(tag, name, value):
     return name in ALLOWED_ATTRIBUTES.get(tag, ())
 
 
+_SCHEME_OR_WWW = re.compile(r"[a-z][a-z0-9+.-]*:|www\.", re.I)
+
+
 def _linkify_callback(attrs, new=False):
+    if new and not _SCHEME_OR_WWW.match(text := attrs.get("_text", "")):
+        # A bare domain is a link only if its last part is in lower case: "there.It was" is
+        # a missing space after a full stop, not the Italian site "there.it".
+        top = re.split(r"[/?#:]", text, maxsplit=1)[0].rsplit(".", 1)[-1]
+        if top != top.lower():
+            return None
     attrs[(None, "rel")] = LINK_REL
     return attrs
 

@@ -22,6 +22,24 @@ def word_diff(before, after):
     return out
 
 
+def paragraph_diff(before, after):
+    """Two texts compared paragraph by paragraph, every paragraph of either once, in order:
+    [(its number before or None, its number after or None, word_diff of it)]. A paragraph
+    changed in place keeps both numbers; one deleted has no number after, one inserted none
+    before."""
+    a, b = split(before), split(after)
+    rows = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            rows += [(i + 1, j + 1, [("=", a[i])]) for i, j in zip(range(i1, i2), range(j1, j2))]
+            continue
+        paired = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        rows += [(i1 + k + 1, j1 + k + 1, word_diff(a[i1 + k], b[j1 + k])) for k in range(paired)]
+        rows += [(i + 1, None, [("-", a[i])]) for i in range(i1 + paired, i2)]
+        rows += [(None, j + 1, [("+", b[j])]) for j in range(j1 + paired, j2)]
+    return rows
+
+
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^ {0,3}([-*+]|\d{1,9}[.)])\s")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
@@ -174,9 +192,11 @@ def range_words(start, end):
     return f"paragraph {start}" if start == end else f"paragraphs {start}–{end}"
 
 
-def item_heading(kind, start, end):
+def item_heading(kind, start, end, number=None):
     """ "Amendment to paragraphs 3–5", "Amendment inserting new text after paragraph 2",
-    "Clarification of paragraph 3"."""
+    "Clarification of paragraph 3"; with the item's number, "Amendment #12 to paragraphs 3–5".
+    (An item's number is its id, which never changes; its rank does.)"""
+    name = f"{kind.capitalize()} #{number}" if number is not None else kind.capitalize()
     if kind == "clarification":
-        return f"Clarification of {range_words(start, end)}"
-    return f"Amendment {'inserting' if end < start else 'to'} {range_words(start, end)}"
+        return f"{name} of {range_words(start, end)}"
+    return f"{name} {'inserting' if end < start else 'to'} {range_words(start, end)}"

@@ -171,16 +171,31 @@ def can_like_post(user, post):
     return ALLOW
 
 
-def can_see_revisions(user, post):
-    """The history holds every version's words: only for those who may read the post now."""
-    if not (verdict := can_see_topic(user, post.topic)):
-        return verdict
-    if post.deleted_at is not None and not user.is_staff:
-        return deny("This post was withdrawn.")
-    if post.topic.hidden_at is not None and not sees_hidden(user, post.topic.user_id):
-        return deny("This topic is hidden pending review.")
-    if post.hidden_at is not None and not sees_hidden(user, post.user_id):
-        return deny("This post is hidden pending review.")
+def can_read_words(user, kind, thing):
+    """May this reader see the words of a post, topic, amendment or clarification wherever a
+    page quotes them (its edit form, a flag or hide form, its history)? As the pages that show
+    them in place decide: not a withdrawn post or a deleted topic (but for moderators), nor
+    anything hidden (but for its author and moderators). A withdrawn amendment stays on its
+    proposal's page, so its words stay readable."""
+    if kind == "post":
+        if not (verdict := can_read_words(user, "topic", thing.topic)):
+            return verdict
+        if thing.deleted_at is not None and not user.is_staff:
+            return deny("This post was withdrawn.")
+        if thing.hidden_at is not None and not sees_hidden(user, thing.user_id):
+            return deny("This post is hidden pending review.")
+        return ALLOW
+    if kind == "topic":
+        if not (verdict := can_see_topic(user, thing)):
+            return verdict
+        if thing.hidden_at is not None and not sees_hidden(user, thing.user_id):
+            return deny("This topic is hidden pending review.")
+        return ALLOW
+    proposal_topic = thing.proposal.topic
+    if proposal_topic.hidden_at is not None and not sees_hidden(user, proposal_topic.user_id):
+        return deny("This proposal is hidden pending review.")
+    if thing.hidden_at is not None and not sees_hidden(user, thing.user_id):
+        return deny(f"This {thing.kind} is hidden pending review.")
     return ALLOW
 
 

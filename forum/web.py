@@ -124,6 +124,9 @@ def _unstorable(value, depth=0):
     return False
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def check_input():
     """Refuse, before any view runs, a body that claims to be JSON but is not a JSON object,
     and text that no database column can hold."""
@@ -141,6 +144,10 @@ def check_input():
                 raise BadRequest("Send a JSON object, as {\"name\": value, ...}.")
             fields.append(data)
     elif request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.content_length and request.mimetype not in FORM_TYPES:
+            # Read as no fields at all, it would be refused for every field it "lacks".
+            raise BadRequest(f"A body of type {request.mimetype or 'unknown'} cannot be read: "
+                             "send JSON, with Content-Type: application/json, or a form.")
         fields.extend(request.form.values())
     if any(_unstorable(field) for field in fields):
         raise BadRequest("The request contains a character that cannot be stored "
@@ -167,12 +174,27 @@ def sentence(text):
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
+_AGE_UNITS = {"y": "year", "mo": "month", "d": "day", "h": "hour", "m": "minute"}
+_AGE = re.compile(r"(\d+)(mo|[ydhm])")
+
+
+def spoken_age(age):
+    """ "3h" as a screen reader should say it: "3 hours ago" ("11m" reads as "11 metres")."""
+    found = _AGE.fullmatch(age)
+    if not found:
+        return age
+    number, unit = int(found.group(1)), _AGE_UNITS[found.group(2)]
+    return f"{number} {unit}{'' if number == 1 else 's'} ago"
+
+
 def time_tag(dt, age=None):
-    """`<time>` with the full date as its title and the age as its text: what the reltime
-    macro prints, as one call for lists and posts that print it on every row. `age` is the
-    text when the caller has worked it out already (timeago)."""
-    return Markup('<time datetime="%s" title="%s">%s</time>') % (
-        dt.isoformat(), dt.strftime("%-d %b %Y %H:%M UTC"), timeago(dt) if age is None else age)
+    """`<time>` with the full date as its title and the age as its text, spelt out for screen
+    readers: what the reltime macro prints, as one call for lists and posts that print it on
+    every row. `age` is the text when the caller has worked it out already (timeago)."""
+    age = timeago(dt) if age is None else age
+    return Markup('<time datetime="%s" title="%s"><span aria-hidden="true">%s</span>'
+                  '<span class="visually-hidden">%s</span></time>') % (
+        dt.isoformat(), dt.strftime("%-d %b %Y %H:%M UTC"), age, spoken_age(age))
 
 
 def init_app(app):

@@ -17,6 +17,7 @@ from ..db import write_transaction
 from ..errors import Conflict, NotFound, ServiceError, ValidationFailed, require
 from ..extensions import db
 from ..ids import as_id
+from ..texts import as_line
 from ..markup import COOK_VERSION, cook
 from ..models import Group, User, utcnow
 from . import audit
@@ -135,7 +136,7 @@ def _find_group(group_id):
 def sign_up(username, email, password, name="", group_id=None, verified=False, role="member",
             group_required=True):
     """Create an account. Unverified accounts read only until they follow the emailed link."""
-    username, password, name = _text(username).strip(), _text(password), _text(name).strip()
+    username, password, name = _text(username).strip(), _text(password), as_line(name)
     errors = {}
     check_username(username, errors)
     try:
@@ -366,7 +367,7 @@ def change_email(user, password, new_email):
 
 def update_profile(actor, target, name=None, bio=None, group_id=None):
     require(permissions.can_edit_profile(actor, target))
-    name = None if name is None else _text(name).strip()
+    name = None if name is None else as_line(name)
     bio = None if bio is None else _text(bio)
     errors = {}
     if name is not None and len(name) > NAME_MAX:

@@ -15,6 +15,7 @@ from ..ids import as_id
 from ..models import Category, Group, Nation, Section, SectionMembership, User, utcnow
 from ..models.forum import TOPIC_CREATORS
 from ..models.users import ROLES
+from ..texts import as_line, visible_length
 from . import accounts, audit
 from .posts import slugify
 
@@ -32,7 +33,7 @@ def clean(value):
 
 
 def _check_name(name, errors, max_len, what):
-    if not name:
+    if not visible_length(name):
         errors.setdefault("name", []).append(f"Give the {what} a name.")
     elif len(name) > max_len:
         errors.setdefault("name", []).append(f"Names are at most {max_len} characters.")
@@ -84,7 +85,7 @@ def _duplicate(field, what):
 # -- categories --------------------------------------------------------------------------------
 
 def _category_values(name, slug, color, description, position, topic_creators, except_id=None):
-    name, slug, color = clean(name), clean(slug).lower(), clean(color).lower()
+    name, slug, color = as_line(name), clean(slug).lower(), clean(color).lower()
     description, creators = clean(description), clean(topic_creators)
     errors = {}
     _check_name(name, errors, 50, "category")
@@ -156,7 +157,7 @@ def update_category(actor, category_id, name, slug, color, description, position
 
 def create_nation(actor, code, name):
     require(permissions.can_administer(actor))
-    code, name = clean(code).lower(), clean(name)
+    code, name = clean(code).lower(), as_line(name)
     errors = {}
     if not NATION_CODE_RE.match(code) or len(code) > 32:
         errors["code"] = ["Codes are lower-case letters and single hyphens, like "
@@ -178,7 +179,7 @@ def create_nation(actor, code, name):
 
 
 def _group_values(name, nation_code, except_id=None):
-    name, nation_code = clean(name), clean(nation_code)
+    name, nation_code = as_line(name), clean(nation_code)
     errors = {}
     _check_name(name, errors, 80, "group")
     slug = slugify(name)
@@ -225,7 +226,7 @@ def update_group(actor, group_id, name, nation_code):
 # -- sections, members and leads ---------------------------------------------------------------
 
 def _section_values(name, description, except_id=None):
-    name, description = clean(name), clean(description)
+    name, description = as_line(name), clean(description)
     errors = {}
     _check_name(name, errors, 80, "section")
     slug = slugify(name)
@@ -357,7 +358,7 @@ def set_role(actor, user_id, role, reason=""):
 def create_member(actor, username, email, password, name="", group_id=None):
     """An active, verified member made by an admin (POST /users.json); no email is sent."""
     require(permissions.can_create_users_via_api(actor))
-    username, name = clean(username), clean(name)
+    username, name = clean(username), as_line(name)
     errors = {}
     accounts.check_username(username, errors)
     try:

@@ -14,7 +14,7 @@ from ..markup import COOK_VERSION, cook
 from ..models import Amendment, Proposal, Topic, utcnow
 from ..paragraphs import (UNCLOSED_FENCE, check_range, cook_blocks, join, normalise,
                           replace_range, split, unclosed_fence, word_diff)
-from ..texts import as_text
+from ..texts import as_text, visible_length
 from .. import search
 from . import audit, notifications
 from .deliberation import current_version, get_proposal
@@ -63,7 +63,7 @@ def check_item(proposal, kind, start, end, text, rationale, preview=False):
         if start is not None and end is not None and end < start:
             errors.setdefault("start", []).append("A clarification is about one or more "
                                                   "paragraphs: choose a range, not a gap.")
-        if not QUESTION_MIN <= len(text) <= QUESTION_MAX:
+        if not (visible_length(text) >= QUESTION_MIN and len(text) <= QUESTION_MAX):
             errors["text"] = [f"Ask your question in {QUESTION_MIN} to {QUESTION_MAX:,} "
                               "characters."]
         if len(rationale) > RATIONALE_MAX:
@@ -75,9 +75,13 @@ def check_item(proposal, kind, start, end, text, rationale, preview=False):
     else:
         if len(text) > TEXT_MAX:
             errors["text"] = [f"The new text is at most {TEXT_MAX:,} characters."]
+        elif text and not visible_length(text):
+            errors["text"] = ["The new text shows nothing: write the text, or leave the box "
+                              "empty to delete the paragraphs."]
         elif unclosed_fence(text):
             errors["text"] = [UNCLOSED_FENCE]
-        if (rationale or not preview) and not RATIONALE_MIN <= len(rationale) <= RATIONALE_MAX:
+        if (rationale or not preview) and not (visible_length(rationale) >= RATIONALE_MIN
+                                               and len(rationale) <= RATIONALE_MAX):
             errors["rationale"] = [f"Explain why in {RATIONALE_MIN} to {RATIONALE_MAX:,} "
                                    "characters."]
         if "start" not in errors:

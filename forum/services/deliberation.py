@@ -14,7 +14,7 @@ from ..models import (Ballot, Category, Process, Proposal, ProposalSupport, Prop
                       Section, Topic, utcnow)
 from ..models.deliberation import PROCESS_KINDS, SCOPES
 from ..paragraphs import UNCLOSED_FENCE, cook_blocks, join, split, unclosed_fence
-from ..texts import as_text
+from ..texts import as_line, as_text, visible_length
 from ..upsert import insert_ignore
 from .. import search
 from . import audit, notifications
@@ -64,12 +64,12 @@ def create_process(user, data):
     require(permissions.can_create_process(user))
     errors = {}
     kind, scope = data.get("kind"), data.get("scope")
-    title = as_text(data.get("title"))
+    title = as_line(data.get("title"))
     if kind not in PROCESS_KINDS:
         errors["kind"] = ["Choose priority_campaign or policy_priorities."]
     if scope not in SCOPES:
         errors["scope"] = ["Choose uk, scotland or wales."]
-    if not 5 <= len(title) <= 200:
+    if not (visible_length(title) >= 5 and len(title) <= 200):
         errors["title"] = ["Titles are 5 to 200 characters."]
     times = {f: parse_time(data.get(f), f, errors)
              for f in ("proposals_close_at", "amendments_close_at", "labs_close_at")}
@@ -123,8 +123,8 @@ def update_process(user, process_id, data):
     require(permissions.can_edit_process(user, process))
     errors, changes = {}, {}
     if "title" in data:
-        title = as_text(data.get("title"))
-        if not 5 <= len(title) <= 200:
+        title = as_line(data.get("title"))
+        if not (visible_length(title) >= 5 and len(title) <= 200):
             errors["title"] = ["Titles are 5 to 200 characters."]
         changes["title"] = title
     if "description" in data:
@@ -209,15 +209,15 @@ def create_proposal(user, process_id, title, summary, body, section_id=None):
     process = get_process(process_id)
     require(permissions.can_create_proposal(user, process))
     errors = {}
-    title, summary, body = as_text(title), as_text(summary), as_text(body)
-    if not 5 <= len(title) <= 200:
+    title, summary, body = as_line(title), as_text(summary), as_text(body)
+    if not (visible_length(title) >= 5 and len(title) <= 200):
         errors["title"] = ["Titles are 5 to 200 characters."]
-    if len(summary) < 10:
+    if visible_length(summary) < 10:
         errors["summary"] = ["Write a short, plain-language summary (at least 10 characters)."]
     elif len(summary) > SUMMARY_MAX:
         errors["summary"] = [f"Keep the summary under {SUMMARY_MAX} characters."]
     blocks = split(body)
-    if not blocks:
+    if not visible_length(body):
         errors["body"] = ["Write the text of the proposal."]
     elif len(body) > BODY_MAX:
         errors["body"] = [f"The text is at most {BODY_MAX:,} characters."]

@@ -7,8 +7,17 @@ from ..db import write_transaction
 from ..errors import ValidationFailed, require
 from ..extensions import db
 from ..models import LabMember, User
+from ..texts import as_line
 from . import audit, notifications
 from .labs import get_lab, members
+
+
+def _named(username):
+    """The username a form or script gave, or a refusal that asks for one."""
+    username = as_line(username)
+    if not username:
+        raise ValidationFailed(field_errors={"username": ["Name a member."]})
+    return username
 
 
 def invite(actor, lab_id, username, role="expert"):
@@ -19,8 +28,8 @@ def invite(actor, lab_id, username, role="expert"):
         raise ValidationFailed(field_errors={"role": ["Choose expert or participant."]})
     if role == "lead" and not actor.is_admin:
         raise ValidationFailed(field_errors={"role": ["Only admins name a lab's leads."]})
-    user = db.session.scalar(select(User).where(User.username_lower == str(username or "")
-                                                .strip().lower()))
+    username = _named(username)
+    user = db.session.scalar(select(User).where(User.username_lower == username.lower()))
     if user is None:
         raise ValidationFailed(field_errors={"username": [f"No member is called {username}."]})
     with write_transaction():
@@ -39,8 +48,8 @@ def invite(actor, lab_id, username, role="expert"):
 def remove(actor, lab_id, username):
     lab = get_lab(lab_id)
     require(permissions.can_lead_lab(actor, lab, members(lab)))
-    user = db.session.scalar(select(User).where(User.username_lower == str(username or "")
-                                                .strip().lower()))
+    username = _named(username)
+    user = db.session.scalar(select(User).where(User.username_lower == username.lower()))
     member = db.session.get(LabMember, (lab.id, user.id)) if user else None
     if member is None:
         raise ValidationFailed(field_errors={"username": [f"{username} is not in this lab."]})

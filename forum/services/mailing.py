@@ -51,7 +51,7 @@ def set_preferences(user, choices):
         if kind not in KINDS:
             errors[kind] = [f"{kind} is not a kind of notification."]
         elif mode not in EMAIL_MODES:
-            errors[kind] = ["Choose immediately, daily or never."]
+            errors[kind] = [f"{KINDS[kind].label}: choose immediately, daily or never."]
     if errors:
         raise ValidationFailed(field_errors=errors)
     with write_transaction():

@@ -113,6 +113,7 @@ def set_topic_level(user, topic_id, level):
     topic = db.session.get(Topic, as_id(topic_id)) if as_id(topic_id) else None
     if topic is None or not permissions.can_see_topic(user, topic):
         raise NotFound("That topic does not exist.")
+    require(permissions.can_read_words(user, "topic", topic))
     _check_level(level)
     with write_transaction():
         db.session.execute(upsert(

@@ -13,7 +13,7 @@ from ..ids import as_id
 from ..markup import COOK_VERSION, cook
 from ..models import Category, Post, PostLike, PostRevision, Topic, TopicUser, User, utcnow
 from ..ratelimits import check_new_account_links
-from ..texts import as_text
+from ..texts import as_line, as_text, visible_length
 from ..upsert import insert_ignore
 from . import audit, notifications
 
@@ -30,8 +30,8 @@ def slugify(text):
 
 
 def _check_title(title, errors):
-    title = title.strip() if isinstance(title, str) else ""
-    if len(title) < TITLE_MIN:
+    title = as_line(title)
+    if visible_length(title) < TITLE_MIN:
         errors["title"] = [f"Titles need at least {TITLE_MIN} characters."]
     elif len(title) > TITLE_MAX:
         errors["title"] = [f"Titles are at most {TITLE_MAX} characters."]
@@ -40,9 +40,9 @@ def _check_title(title, errors):
 
 def _check_body(raw, errors, field="raw"):
     raw = as_text(raw)
-    if not raw:
+    if not visible_length(raw):
         errors[field] = ["Write something first."]
-    elif len(raw) < BODY_MIN:
+    elif visible_length(raw) < BODY_MIN:
         errors[field] = [f"Posts need at least {BODY_MIN} characters."]
     elif len(raw) > BODY_MAX:
         errors[field] = [f"Posts are at most {BODY_MAX:,} characters; this one has {len(raw):,}."]

@@ -6,6 +6,7 @@ pending review, and its author is told why and how to put it right.
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..db import write_transaction
@@ -48,6 +49,8 @@ def _check_flag(flag_type, message):
 
 
 def can_flag(user, kind, target):
+    if not (verdict := permissions.can_read_words(user, kind, target)):
+        return verdict
     return permissions.can_flag(user, target.user_id, target.hidden_at, is_gone(kind, target))
 
 
@@ -153,6 +156,8 @@ def queue(viewer, status="pending", page=1, per_page=30):
         order = [ReviewItem.reviewed_at.desc(), ReviewItem.id.desc()]
     page = max(int(page), 1)
     rows = db.session.scalars(select(ReviewItem).where(ReviewItem.status == status)
+                              .options(joinedload(ReviewItem.target_user),
+                                       joinedload(ReviewItem.reviewed_by))
                               .order_by(*order).limit(per_page + 1)
                               .offset((page - 1) * per_page)).all()
     reviews = rows[:per_page]
@@ -160,22 +165,38 @@ def queue(viewer, status="pending", page=1, per_page=30):
     flags = {}
     if reviews:
         for item in db.session.scalars(select(Flag).where(
-                Flag.review_item_id.in_([r.id for r in reviews])).order_by(Flag.id)):
+                Flag.review_item_id.in_([r.id for r in reviews]))
+                .options(joinedload(Flag.user)).order_by(Flag.id)):
             flags.setdefault(item.review_item_id, []).append(item)
     items = [(review, targets.get((review.target_kind, review.target_id)),
               flags.get(review.id, [])) for review in reviews]
     return Page(items, page, per_page, len(rows) > per_page)
 
 
+def of_member(viewer, user_id, limit=30):
+    """[(review item, its target)] for a member's words that were flagged, newest first: what
+    a moderator weighs before silencing them, beside the acts on the member themselves."""
+    require(permissions.can_moderate(viewer))
+    reviews = db.session.scalars(select(ReviewItem).where(ReviewItem.target_user_id == user_id)
+                                 .options(joinedload(ReviewItem.reviewed_by))
+                                 .order_by(ReviewItem.created_at.desc(), ReviewItem.id.desc())
+                                 .limit(limit)).all()
+    targets = targets_for(reviews)
+    return [(item, targets.get((item.target_kind, item.target_id))) for item in reviews]
+
+
 def targets_for(reviews):
-    """{(kind, id): target} for the review items, one query per kind of target."""
+    """{(kind, id): target} for the review items, one query per kind of target, with what the
+    queue shows of it (its author; a post's topic)."""
     wanted = {}
     for review in reviews:
         wanted.setdefault(review.target_kind, set()).add(review.target_id)
     found = {}
     for kind, ids in wanted.items():
         model = {"post": Post, "topic": Topic}.get(kind, Amendment)
-        for target in db.session.scalars(select(model).where(model.id.in_(ids))):
+        shown = [joinedload(model.user)] + ([joinedload(Post.topic)] if model is Post else [])
+        for target in db.session.scalars(select(model).where(model.id.in_(ids))
+                                         .options(*shown)):
             found[(kind, target.id)] = target
     return found
 

@@ -3,7 +3,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from .. import permissions, proposal_queries, ratelimits, serializers
-from ..errors import ServiceError
+from ..errors import ServiceError, require
 from ..ids import as_id
 from ..paragraphs import split
 from ..services import amendments, deliberation, labs, voting
@@ -177,12 +177,15 @@ def edit(item_id):
     item = amendments.get_item(item_id)
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.path))
+    require(permissions.can_read_words(current_user, item.kind, item))
+    verdict = permissions.can_edit_amendment(current_user, item)
+    if request.method == "GET":
+        require(verdict)
     data = params()
     form = {"start": data.get("start", item.start), "end": data.get("end", item.end),
             "text": data.get("text", item.text), "rationale": data.get("rationale",
                                                                        item.rationale)}
     errors, status = {}, 200
-    verdict = permissions.can_edit_amendment(current_user, item)
     if request.method == "POST":
         try:
             item = amendments.edit_item(current_user, item.id, form["start"], form["end"],
@@ -190,8 +193,6 @@ def edit(item_id):
             return redirect(url_for("amendments.show", item_id=item.id))
         except ServiceError as exc:
             errors, status = exc.field_errors or {"form": exc.errors}, exc.status
-    elif not verdict:
-        status = 403
     return render_template("amendments/edit.html", item=item, form=form, errors=errors,
                            verdict=verdict), status
 

@@ -111,7 +111,8 @@ def amendments(proposal_id):
         entries.append({
             "id": url_for("amendments.show", item_id=item.id, _external=True),
             "url": url_for("amendments.show", item_id=item.id, _external=True),
-            "title": f"{item_heading(item.kind, item.start, item.end)} by {item.user.username}",
+            "title": f"{item_heading(item.kind, item.start, item.end, item.id)} by "
+                     f"{item.user.username}",
             "author": item.user.username, "published": item.created_at,
             "updated": item.updated_at, "html": html, "category": item.status.replace("_", " ")})
     return _feed(f"Amendments to {proposal.title}",

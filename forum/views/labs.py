@@ -1,13 +1,18 @@
 """Policy labs: the room, the intake table and chart, decisions, draft, versions, diffs."""
+from typing import NamedTuple
+
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
 
 from .. import permissions, queries, serializers
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
+from ..ids import as_id
 from ..models import IntakeEntry, PolicyLab, ProposalVersion
-from ..paragraphs import join, word_diff
+from ..paragraphs import join, paragraph_diff, word_diff
 from ..ranking import wilson_interval
 from ..services import intake, lab_members, labs
 from ..web import error_page
@@ -65,6 +70,34 @@ def show(lab_id, fmt):
     lab = labs.get_lab(lab_id)
     if fmt == "json":
         return jsonify(lab_json(lab))
+    return _lab_page(lab)
+
+
+class Refused(NamedTuple):
+    """A lab form that was refused: which form (its id on the page), why, the fields the
+    refusal names, and what it sent, to show in the form again."""
+    form: str
+    errors: list
+    fields: frozenset
+    sent: dict
+
+    def marks(self, form, *names):
+        """aria-invalid, and the message as the description, for a field the refusal names."""
+        if form != self.form or not self.fields.intersection(names):
+            return ""
+        return Markup(' aria-invalid="true" aria-describedby="refused-message"')
+
+    def kept(self, form, name, default=""):
+        return self.sent.get(name, default) if form == self.form else default
+
+    def kept_list(self, form, name):
+        return self.sent.getlist(name) if form == self.form else []
+
+
+NOTHING_REFUSED = Refused(None, [], frozenset(), MultiDict())
+
+
+def _lab_page(lab, refused=None):
     members = labs.members(lab)
     _, blocks, decisions = labs.draft(lab)
     entries = intake_rows(lab)
@@ -83,7 +116,7 @@ def show(lab_id, fmt):
         chart=chart([e for e in entries if e.kind == "amendment"]),
         clar_chart=chart([e for e in entries if e.kind == "clarification"]),
         decisions=decisions, decided=decided,
-        draft_diff=word_diff(labs.current_body(lab), join(blocks)),
+        draft_diff=paragraph_diff(labs.current_body(lab), join(blocks)),
         draft_changed=join(blocks) != labs.current_body(lab), versions=versions,
         can_lead=permissions.can_lead_lab(current_user, lab, members),
         leaderless=lab.status == "open" and not labs.has_leads(lab, members),
@@ -91,15 +124,23 @@ def show(lab_id, fmt):
                                                                members),
         topic=topic, posts=posts, liked=liked, page=page, last_page=last_page,
         target_post_number=None, composer=_composer_defaults(topic),
-        can_reply=permissions.can_reply(current_user, topic))
+        can_reply=permissions.can_reply(current_user, topic),
+        refused=refused or NOTHING_REFUSED)
 
 
-def _html_action(lab_id, action, anchor, said=None):
-    """Run a lab action from a plain form; on refusal show the lab page with the message, and
-    on success say what was done (`said` of the action's result) above the lab page."""
+def _html_action(lab_id, action, anchor, said=None, form=None):
+    """Run a lab action from a plain form; on success say what was done (`said` of the
+    action's result) above the lab page. On refusal, the lab page again with the message at
+    the form (`form`, its id), which keeps what was typed. A refusal of the act itself (not
+    allowed, or no longer possible) gets the error page: the form may no longer be shown."""
     try:
         result = action()
     except ServiceError as exc:
+        db.session.rollback()
+        lab = db.session.get(PolicyLab, lab_id) if as_id(lab_id) else None
+        if form is not None and lab is not None and isinstance(exc, ValidationFailed):
+            return _lab_page(lab, Refused(form, exc.errors, frozenset(exc.field_errors),
+                                          request.form)), exc.status
         return error_page(exc.errors, exc.status,
                           back=(url_for("labs.show", lab_id=lab_id) + anchor, "Back to the lab"))
     if said is not None:
@@ -124,7 +165,8 @@ def members_form(lab_id):
         return _html_action(lab_id, lambda: lab_members.remove(current_user, lab_id, data["remove"]),
                             "#members")
     return _html_action(lab_id, lambda: lab_members.invite(current_user, lab_id, data.get("username"),
-                                                    data.get("role", "expert")), "#members")
+                                                    data.get("role", "expert")), "#members",
+                        form="invite-form")
 
 
 @bp.route("/labs/<int:lab_id>/decisions.json", methods=["POST"])
@@ -140,7 +182,17 @@ def decisions_form(lab_id):
     if "amendment_ids" in request.form:
         data["amendment_ids"] = request.form.getlist("amendment_ids")
     return _html_action(lab_id, lambda: labs.decide(current_user, lab_id, data), "#intake",
-                        lambda row: f"Done: {labs.decision_words(row)}.")
+                        lambda row: f"Done: {labs.decision_words(row)}.",
+                        form=_decision_form(data))
+
+
+def _decision_form(data):
+    """The id of the form on the lab page a decision came from."""
+    if data.get("decision") == "composite":
+        return "composite-form"
+    if data.get("decision") in ("answer", "reject") and as_id(data.get("amendment_id")):
+        return f"{data['decision']}-form-{as_id(data['amendment_id'])}"
+    return None
 
 
 @bp.route("/labs/<int:lab_id>/decisions/<int:decision_id>.json", methods=["DELETE"])
@@ -168,7 +220,8 @@ def publish_json(lab_id):
 def publish_form(lab_id):
     return _html_action(lab_id, lambda: labs.publish(current_user, lab_id,
                                                      params().get("note", "")), "#versions",
-                        lambda version: f"Version {version.number} is published.")
+                        lambda version: f"Version {version.number} is published.",
+                        form="publish-form")
 
 
 @bp.route("/labs/<int:lab_id>/finalize.json", methods=["POST"])
@@ -217,12 +270,12 @@ def diff(proposal_id, fmt):
         raise ValidationFailed("Give version numbers, e.g. ?from=1&to=2.") from None
     if old not in versions or new not in versions:
         raise ValidationFailed(f"This proposal has versions 1 to {max(versions)}.")
-    changes = word_diff(versions[old].body, versions[new].body)
     if fmt == "json":
+        changes = word_diff(versions[old].body, versions[new].body)
         return jsonify({"proposal_id": proposal.id, "from": old, "to": new,
                         "diff": [list(c) for c in changes]})
     return render_template("labs/diff.html", proposal=proposal, versions=versions, old=old,
-                           new=new, changes=changes)
+                           new=new, rows=paragraph_diff(versions[old].body, versions[new].body))
 
 
 def lab_for(proposal):

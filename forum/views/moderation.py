@@ -6,12 +6,13 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 
 from .. import permissions, queries, ratelimits, serializers
-from ..errors import PermissionDenied, ServiceError, ValidationFailed
+from ..errors import PermissionDenied, ServiceError, ValidationFailed, require
 from ..extensions import db
 from ..models import Post
 from ..models.moderation import FLAG_LABELS, FLAG_TYPES
 from ..services import moderation, review
 from ..services.posts import get_post, get_topic
+from ..web import kept_text
 from . import page_arg, params
 
 bp = Blueprint("moderation", __name__)
@@ -64,6 +65,7 @@ def flag(area, target_id):
     kind, target = _target(AREAS[area], target_id)
     if (login := _signed_in_or_login()) is not None:
         return login
+    require(permissions.can_read_words(current_user, kind, target))  # the form quotes it
     data = params()
     form = {"flag_type": data.get("flag_type", ""), "message": data.get("message", "")}
     errors, status, done = {}, 200, False
@@ -223,8 +225,9 @@ def hide(area, target_id, action):
     if (login := _signed_in_or_login()) is not None:
         return login
     verdict = permissions.can_moderate(current_user)
+    require(verdict)  # the form quotes what it hides, hidden or not
     form = {"reason": params().get("reason", "")}
-    errors, status = {}, 200 if verdict else 403
+    errors, status = {}, 200
     if request.method == "POST":
         try:
             _hide_or_unhide(kind, target, action, form["reason"])
@@ -263,7 +266,9 @@ def hidden_topic(topic, fmt):
     if fmt == "json":
         return jsonify({"errors": [f"This topic is hidden: {reason}."],
                         "extras": {"hidden": True, "hidden_reason": reason}}), 403
-    return render_template("moderation/hidden_topic.html", topic=topic, reason=reason), 403
+    # A reply sent after the topic was hidden: its words are shown back to copy.
+    return render_template("moderation/hidden_topic.html", topic=topic, reason=reason,
+                           kept=kept_text()), 403
 
 
 # -- topics --------------------------------------------------------------------------------------

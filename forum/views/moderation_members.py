@@ -11,8 +11,9 @@ from .. import permissions, queries, serializers
 from ..errors import PermissionDenied, ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import AuditEvent, User
-from ..services import accounts, member_moderation
+from ..services import accounts, member_moderation, review
 from . import page_arg, params
+from .moderation import target_url
 
 bp = Blueprint("moderation_members", __name__)
 
@@ -83,7 +84,8 @@ def member_page(username):
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(50)).all()
     default_until = (datetime.now(timezone.utc) + timedelta(days=7)).strftime("%Y-%m-%d")
     return render_template("moderation/member.html", user=user, errors=errors, form=form,
-                           history=history, default_until=default_until,
+                           history=history, flagged=review.of_member(current_user, user.id),
+                           target_url=target_url, default_until=default_until,
                            can_act=permissions.can_moderate_member(current_user, user),
                            action_label=action_label), status
 

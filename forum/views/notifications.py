@@ -5,7 +5,7 @@ from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, 
 from flask_login import current_user
 
 from .. import permissions
-from ..errors import PermissionDenied, ServiceError
+from ..errors import PermissionDenied, ServiceError, require
 from ..extensions import db
 from ..models.notifications import EMAIL_MODES, LEVELS
 from ..serializers import iso
@@ -97,6 +97,7 @@ def topic_level(topic_id):
     topic = get_topic(topic_id)
     if not permissions.can_see_topic(current_user, topic):
         abort(404)
+    require(permissions.can_read_words(current_user, "topic", topic))  # the page names it
     errors, status = [], 200
     if request.method == "POST":
         try:

@@ -78,11 +78,16 @@ def edit(post_id):
     post = post_service.get_post(post_id)
     if not current_user.is_authenticated:
         return sign_in_first(request.path)
+    # The form quotes the post: only to those who may read it, and who may edit it (a refused
+    # edit keeps what its author sent).
+    require(permissions.can_read_words(current_user, "post", post))
+    verdict = permissions.can_edit_post(current_user, post)
+    if request.method == "GET":
+        require(verdict)
     data = params()
     form = {"raw": data.get("raw", post.raw), "reason": data.get("reason", ""),
             "title": data.get("title", post.topic.title)}
     errors, status, preview = {}, 200, None
-    verdict = permissions.can_edit_post(current_user, post)
     if request.method == "POST" and "preview" in data:
         preview = cook(as_text(form["raw"]))
     elif request.method == "POST":
@@ -157,7 +162,7 @@ def delete_action(post_id):
 @bp.route("/posts/<int:post_id>/revisions.json", defaults={"fmt": "json"}, endpoint="revisions_json")
 def revisions(post_id, fmt):
     post = post_service.get_post(post_id)
-    require(permissions.can_see_revisions(current_user, post))
+    require(permissions.can_read_words(current_user, "post", post))
     revs = db.session.scalars(db.select(PostRevision).where(PostRevision.post_id == post.id)
                               .order_by(PostRevision.number.desc())).all()
     if fmt == "json":

@@ -113,7 +113,7 @@ def test_a_promoted_ballot_can_be_read_in_full_before_it_is_published(client, ma
     page = client.get(f"/ballots/{ballot.id}").get_data(as_text=True)
     assert "The final text as it will be published, and where it came from" in page
     # Cooked and numbered, as the proposal page shows it, with the Markdown that will be hashed.
-    assert '<div class="ptext cooked"><h1>Homes</h1></div>' in page
+    assert '<div class="ptext cooked"><h3>Homes</h3></div>' in page
     assert "<pre class=\"result\"># Homes\n\nWe will build council homes at scale." in page
     assert "SHA-256 of the text" not in page
     left_off = page.split('id="left-off-title"', 1)[1]
@@ -122,7 +122,7 @@ def test_a_promoted_ballot_can_be_read_in_full_before_it_is_published(client, ma
     ballots.publish(admin, ballot.id)
     page = client.get(f"/ballots/{ballot.id}").get_data(as_text=True)
     assert "SHA-256 of the text" in page and "Final text and where it came from" in page
-    assert '<div class="ptext cooked"><h1>Homes</h1></div>' in page
+    assert '<div class="ptext cooked"><h3>Homes</h3></div>' in page
 
 
 def test_a_published_ballot_page_runs_the_same_statements_for_one_item_or_several(

@@ -58,7 +58,7 @@ def test_proposal_is_a_thread_with_a_first_version(make):
     version = deliberation.current_version(proposal)
     assert version.number == 1
     assert len(version.paragraphs_cooked) == 4
-    assert version.paragraphs_cooked[0] == "<h1>Homes</h1>"
+    assert version.paragraphs_cooked[0] == "<h3>Homes</h3>"
 
 
 def test_proposal_validation_keeps_every_message(make):

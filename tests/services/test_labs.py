@@ -236,7 +236,7 @@ def test_lab_texts_keep_the_limits_every_other_text_keeps(lead, lab_with_items):
     assert db.session.get(Proposal, lab.proposal_id).current_version_number == 1
 
 
-def test_publish_versions_and_finalise(make, lead, lab_with_items):
+def test_publish_versions_and_finalise(client, make, lead, lab_with_items):
     lab, first, second, third, question = lab_with_items
     with pytest.raises(Conflict, match="same as version 1"):
         labs.publish(lead, lab.id)
@@ -251,8 +251,18 @@ def test_publish_versions_and_finalise(make, lead, lab_with_items):
     labs.decide(lead, lab.id, {"decision": "accept", "amendment_id": third.id})
     labs.decide(lead, lab.id, {"decision": "answer", "amendment_id": question.id,
                                "text": "Net."})
+    # The draft shows, paragraph by paragraph under its number, what the next version changes.
+    draft = client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    draft = draft[draft.index('id="draft"'):draft.index('id="versions"')]
+    assert '<li class="paragraph is-changed">' in draft and draft.count("is-same") == 3
+    assert ('<span class="visually-hidden">Paragraph </span>4<span class="visually-hidden">, '
+            'changed</span>') in draft
+    assert "<ins>for life</ins>" in draft
     v3 = labs.publish(lead, lab.id)
     assert v3.number == 3 and "secure tenancies for life" in v3.body
+    changes = client.get(f"/proposals/{lab.proposal_id}/versions/diff?from=2&to=3")
+    assert changes.status_code == 200
+    assert "<ins>for life</ins>" in changes.get_data(as_text=True)
     # Without a note of the lead's, the version names the items as the lab's intake does.
     assert v3.note == (f"From the lab: rejected #{second.id}; accepted #{third.id}; "
                        f"answered #{question.id}.")
@@ -346,21 +356,48 @@ def test_advance_is_idempotent_and_follows_deadlines(make, lead):
         cycle.advance_process(make.user(role="moderator"), process.id)
 
 
-def test_a_refused_lab_form_shows_what_was_typed_and_leads_back_to_the_lab(client, make, lead,
-                                                                        lab_with_items):
+def test_a_refused_lab_form_comes_back_filled_in_with_the_reason(client, make, lead,
+                                                                 lab_with_items):
     from tests.conftest import login
 
-    lab, first, second, *_ = lab_with_items
+    lab, first, second, third, *_ = lab_with_items
     login(client, lead)
     refused = client.post(f"/labs/{lab.id}/decisions", data={
         "decision": "composite", "amendment_ids": [first.id, second.id], "start": "5",
         "end": "2", "text": "Homes at scale with fair rents, in every town.",
         "note": "Both say the same."})
     html = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and "The range ends before it starts." in html
-    assert "Homes at scale with fair rents, in every town." in html
-    assert "Both say the same." in html
-    assert f'<a class="btn" href="/labs/{lab.id}#intake">Back to the lab</a>' in html
+    # The lab page again, the reason at its top with a link to the form, the form as it was.
+    assert refused.status_code == 422 and "<h1>Policy lab:" in html
+    alert = html[html.index('<div class="form-errors" role="alert">'):]
+    assert "The range ends before it starts." in alert[:alert.index("</div>")]
+    assert '<a href="#composite-form">Back to the form</a>' in alert
+    form = html[html.index('id="composite-form"'):]
+    form = form[:form.index("</form>")]
+    for item, checked in ((first, True), (second, True), (third, False)):
+        box = f'name="amendment_ids" value="{item.id}"' + (" checked" if checked else ">")
+        assert box in form
+    # The range the refusal is about is marked, and described by the reason.
+    invalid = ' aria-invalid="true" aria-describedby="refused-message"'
+    assert f'name="start" type="number" min="1" required value="5"{invalid}>' in form
+    assert f'name="end" type="number" min="0" required value="2"{invalid}>' in form
+    assert f'id="c-text" name="text" rows="5">' in form  # not what was refused
+    assert '<p id="refused-message">Not done: The range ends before it starts.' in html
+    assert ">Homes at scale with fair rents, in every town.</textarea>" in form
+    assert 'name="note" value="Both say the same."' in form
+    # Another item's reject form is as empty as ever; a refused one keeps its reason.
+    assert f'id="reject-{third.id}" name="note" required value=""' in html
+    refused = client.post(f"/labs/{lab.id}/decisions", data={
+        "decision": "reject", "amendment_id": str(third.id), "note": "x" * (labs.NOTE_MAX + 1)})
+    assert refused.status_code == 422
+    assert f'id="reject-{third.id}" name="note" required value="{"x" * (labs.NOTE_MAX + 1)}"' in \
+        refused.get_data(as_text=True)
+    refused = client.post(f"/labs/{lab.id}/members", data={"username": "nobody-of-that-name",
+                                                            "role": "participant"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code in (404, 422) and '<a href="#invite-form">' in html
+    assert 'name="username" required value="nobody-of-that-name" aria-invalid="true"' in html
+    assert '<option value="participant" selected>' in html
     closed = client.post(f"/proposals/{lab.proposal_id}/close", data={
         "reason": "The timetable moved forward."})
     html = closed.get_data(as_text=True)
@@ -406,3 +443,14 @@ def test_a_leads_forms_say_what_they_did(client, lead, lab_with_items):
                                                    "amendment_id": first.id})
     published = client.post(f"/labs/{lab.id}/publish", follow_redirects=True)
     assert "Version 2 is published." in published.get_data(as_text=True)
+
+
+def test_naming_nobody_to_invite_or_remove_asks_for_a_name(make, lead, lab_with_items):
+    lab = lab_with_items[0]
+    for username in (None, "", "   ", [1, 2], {"a": 1}, True):
+        with pytest.raises(ValidationFailed, match="^Name a member.$"):
+            lab_members.invite(lead, lab.id, username, "expert")
+        with pytest.raises(ValidationFailed, match="^Name a member.$"):
+            lab_members.remove(lead, lab.id, username)
+    with pytest.raises(ValidationFailed, match="No member is called nobody-here."):
+        lab_members.invite(lead, lab.id, " nobody-here ", "expert")

@@ -254,3 +254,31 @@ def test_unsubscribing_from_the_digest_stops_the_daily_kinds(client, make, ann, 
     chosen = mailing.preferences(ann.id)
     assert chosen["replied"] == "never" and chosen["posted"] == "never"
     assert chosen["mentioned"] == "immediately"
+
+
+def test_a_title_typed_over_several_lines_is_one_line_and_its_mail_goes(make, ann, mailbox):
+    """A title comes from a form or a script; a line break in it must not end up in a mail
+    header, where Python refuses it, nor keep the outbox from sending."""
+    topic = make.topic(user=ann, title="Library opening\r\nhours\n\u2028on Sundays")
+    assert topic.title == "Library opening hours on Sundays"
+    make.reply(topic, user=make.user("ben"), raw="Open on Sundays, please.", reply_to=1)
+    message = mailbox.wait_for(to="ann@example.org", subject_contains="replied")
+    assert message["Subject"].endswith("in Library opening hours on Sundays")
+
+
+def test_a_message_that_cannot_be_written_counts_as_a_failed_attempt(app, make, ann, mailbox):
+    reply_to(make, ann, make.user("ben"))
+    [row] = outbox()
+    assert row.status == "sent"
+    with write_transaction():  # as a message queued before titles were one line could be
+        bad = MailOutbox(user_id=ann.id, kind="replied", to_address="ann@example.org",
+                         subject="Two\nlines", text="Hello.",
+                         headers={"X-Note": "broken\nheader"}, status="pending",
+                         next_attempt_at=utcnow())
+        db.session.add(bad)
+    bad_id = bad.id
+    with mailing_session() as session:
+        assert mailing.send_due(session) == (0, 1)
+        row = session.get(MailOutbox, bad_id)
+        assert row.status == "pending" and row.attempts == 1 and row.claimed_at is None
+        assert "could not be written" in row.last_error

@@ -83,3 +83,20 @@ def test_brackets_beyond_the_budget_stay_text_but_links_and_code_elsewhere_work(
     # A long list of links is many small items, each cheap: every one stays a link.
     links = "".join(f"- [Item {n}](https://example.org/{n})\n" for n in range(400))
     assert cook(links).count('rel="nofollow ugc noopener">Item ') == 400
+
+
+def test_a_missing_space_after_a_full_stop_is_not_a_link():
+    """"there.It" would be the Italian domain there.it; as prose it is a sentence that lost
+    its space, and counting it as a link held new members to their first-day link limit."""
+    assert "<a" not in cook("I went there.It was great.Me too.No way")
+    html = cook("See bbc.co.uk/news, Wikipedia.org and www.Example.ORG.")
+    assert html.count("<a ") == 3
+    assert 'href="http://bbc.co.uk/news"' in html and 'href="http://Wikipedia.org"' in html
+    assert 'href="https://Example.COM/x"' in cook("https://Example.COM/x")
+    assert 'href="http://example.com?ref=Home"' in cook("see example.com?ref=Home")
+
+
+def test_a_members_headings_sit_under_the_pages_own():
+    assert cook("# Housing\n\n## Rents\n\n### Repairs\n\n###### Small print") == (
+        "<h3>Housing</h3>\n<h4>Rents</h4>\n<h5>Repairs</h5>\n<h6>Small print</h6>")
+    assert cook("Housing\n=======") == "<h3>Housing</h3>"

@@ -1,5 +1,6 @@
 """Splitting Markdown into numbered paragraphs, and replacing ranges of them."""
-from forum.paragraphs import check_range, join, replace_range, split, word_diff
+from forum.paragraphs import (check_range, join, paragraph_diff, replace_range, split,
+                              word_diff)
 
 TEXT = """# Homes for all
 
@@ -125,3 +126,17 @@ def test_reference_links_work_in_every_paragraph():
     first, second, _ = cook_blocks(blocks, cook)
     assert '<a href="https://example.org/r" rel="nofollow ugc noopener">the report</a>' in first
     assert 'href="https://example.org/r"' in second
+
+
+def test_a_paragraph_diff_numbers_every_paragraph_and_marks_words_within_it():
+    before = "One.\n\nTwo words here.\n\nThree.\n\nFour."
+    after = "One.\n\nTwo new words here.\n\nFour.\n\nFive, at the end."
+    assert paragraph_diff(before, after) == [
+        (1, 1, [("=", "One.")]),
+        (2, 2, [("=", "Two"), ("+", " new"), ("=", " words here.")]),
+        (3, None, [("-", "Three.")]),
+        (4, 3, [("=", "Four.")]),
+        (None, 4, [("+", "Five, at the end.")]),
+    ]
+    assert paragraph_diff(before, before) == [(n, n, [("=", p)])
+                                              for n, p in enumerate(split(before), 1)]

@@ -28,7 +28,7 @@ def titles(feed):
 
 def test_latest_topics_escape_titles_and_content(client, make):
     make.topic(title='Fares & "free" <buses>', raw="Buses **now**, and <script>x</script> 5 < 6.")
-    make.topic(title="Control\x0bcharacters in a title")
+    make.topic(title="Control\x01characters in a title")
     feed = parse(client.get("/latest.atom"))
     assert titles(feed) == ["Controlcharacters in a title", 'Fares & "free" <buses>']
     content = feed.findall(f"{ATOM}entry")[-1].find(f"{ATOM}content")
@@ -75,8 +75,8 @@ def test_a_proposal_feed_lists_its_amendments_but_not_withdrawn_ones(client, mak
                    text="Which repairs are meant here?")
     feed = parse(client.get(f"/proposals/{proposal.id}/amendments.atom"))
     asker = db.session.get(type(kept), kept.id + 2).user.username
-    assert titles(feed) == [f"Clarification of paragraph 4 by {asker}",
-                            "Amendment to paragraph 2 by eira"]
+    assert titles(feed) == [f"Clarification #{kept.id + 2} of paragraph 4 by {asker}",
+                            f"Amendment #{kept.id} to paragraph 2 by eira"]
     content = feed.findall(f"{ATOM}entry")[1].findtext(f"{ATOM}content")
     # The cooked HTML, escaped once in the XML: the member's "<of>" stays text.
     assert "Rents capped at a quarter &lt;of&gt; income." in content

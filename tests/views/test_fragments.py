@@ -61,7 +61,8 @@ def test_a_kept_row_shows_each_change_to_its_topic(app, client, make, auth):
     stored = db.session.get(Topic, topic.id)
     stored.bumped_at -= timedelta(days=3)
     db.session.commit()
-    assert ">3d</time>" in _row(client, "Rent caps for the whole city")
+    assert '<span aria-hidden="true">3d</span><span class="visually-hidden">3 days ago</span>' \
+        in _row(client, "Rent caps for the whole city")
 
 
 def test_kept_rows_carry_no_readers_unread_count(app, client, make, auth):
@@ -169,8 +170,8 @@ def test_a_kept_item_shows_each_change_to_it(app, client, make, auth):
     stored = db.session.get(Amendment, item.id)
     stored.created_at -= timedelta(days=3)
     db.session.commit()
-    assert ">3d</time>" in _item(client.get(f"/amendments/{item.id}").get_data(as_text=True),
-                                 item.id)
+    assert ">3 days ago</span></time>" in _item(
+        client.get(f"/amendments/{item.id}").get_data(as_text=True), item.id)
 
 
 def test_kept_items_are_each_readers_own(app, client, make, auth):

@@ -35,6 +35,18 @@ def test_a_reply_to_a_topic_closed_meanwhile(client, make):
     assert "Three paragraphs of careful thought" in kept(response)
 
 
+def test_a_reply_and_a_preview_in_a_topic_hidden_meanwhile(client, make):
+    topic = make.topic()
+    login(client, make.user())
+    moderation.hide(make.user(role="moderator"), "topic", topic.id, "Under review")
+    for data in ({"raw": LONG}, {"raw": LONG, "preview": "1"}):
+        response = client.post(f"/t/{topic.id}/reply", data=data)
+        assert response.status_code == 403
+        page = kept(response)
+        assert "This topic is hidden: Under review." in page
+        assert "Three paragraphs of careful thought" in page
+
+
 def test_a_new_topic_from_a_form_that_expired(app, client, make):
     category = make.category()
     login(client, make.user())

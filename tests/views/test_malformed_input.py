@@ -104,7 +104,7 @@ def test_malformed_input_never_causes_a_500(client, make, fast_passwords, crashe
             failures.append(f"{where}: expected {expected}")
         if status >= 400:
             sent_json = "json" in kwargs or "json" in kwargs.get("content_type", "")
-            if sent_json or path.endswith(".json"):
+            if sent_json or path.split("?")[0].endswith(".json"):
                 body = response.get_json(silent=True)
                 if not (isinstance(body, dict) and body.get("errors")
                         and all(isinstance(e, str) and e for e in body["errors"])):
@@ -145,3 +145,52 @@ def test_odd_api_username_headers_are_refused_cleanly(client, make, crashes, use
     # A key for one member acts as that member when no other name is given, and not at all
     # when another name is.
     assert response.status_code == (200 if username == "" else 403)
+
+
+def test_words_that_show_nothing_are_refused_with_a_message(client, make):
+    member = make.user()
+    login(client, member)
+    topic = make.topic()
+    invisible = "\u200b\u200b\u200b\u00ad\u00ad\u2060"
+    made = client.post("/posts.json", json={"title": invisible * 2, "raw": "A real body here",
+                                            "category": topic.category_id})
+    assert made.status_code == 422
+    assert made.get_json()["errors"] == ["Titles need at least 5 characters."]
+    reply = client.post("/posts.json", json={"topic_id": topic.id, "raw": invisible})
+    assert reply.status_code == 422 and reply.get_json()["errors"] == ["Write something first."]
+    proposal = make.proposal()
+    item = client.post(f"/proposals/{proposal.id}/amendments.json", json={
+        "kind": "amendment", "start": 2, "end": 2, "text": "\u200b",
+        "rationale": "Because it reads better."})
+    assert item.status_code == 422 and "shows nothing" in item.get_json()["errors"][0]
+    # A title keeps its words, on one line, without characters that reverse the rest of it.
+    made = client.post("/posts.json", json={"title": "Budget vote \u202eSEY si etov eht",
+                                            "raw": "A real body here",
+                                            "category": topic.category_id})
+    assert made.status_code == 200
+    assert client.get(f"/t/{made.get_json()['topic_id']}.json").get_json()["title"] == \
+        "Budget vote SEY si etov eht"
+
+
+def test_a_body_that_cannot_be_read_is_refused_for_what_it_is(client, make):
+    login(client, make.user())
+    topic = make.topic()
+    body = '{"topic_id": %d, "raw": "A reply sent as text/plain."}' % topic.id
+    for content_type, message in (
+            ("text/plain", "A body of type text/plain cannot be read: send JSON, with "
+                           "Content-Type: application/json, or a form."),
+            ("application/xml", "A body of type application/xml cannot be read: send JSON, "
+                                "with Content-Type: application/json, or a form.")):
+        response = client.post("/posts.json", data=body, content_type=content_type)
+        assert response.status_code == 400
+        assert response.get_json()["errors"] == [message]
+    response = client.post("/posts.json", data=body[:-3], content_type="application/json")
+    assert (response.status_code, response.get_json()["errors"]) == (
+        400, ["The request body is not valid JSON."])
+    response = client.post("/posts.json", json=[{"topic_id": topic.id}])
+    assert response.status_code == 400 and "JSON object" in response.get_json()["errors"][0]
+    # The same body as JSON is a reply; an empty JSON body is no body at all.
+    assert client.post("/posts.json", data=body, content_type="application/json"
+                       ).status_code == 200
+    assert client.post("/posts.json", data="", content_type="application/json"
+                       ).status_code == 422

@@ -438,6 +438,30 @@ def test_member_page_silences_with_reason_and_date(client, make, mod):
     assert missing.status_code == 422 and "Give a reason" in missing.get_data(as_text=True)
 
 
+def test_member_page_lists_the_flags_on_their_words_and_what_came_of_them(client, make, mod):
+    member = make.user()
+    topic = make.topic(title="Bus routes in the valleys")
+    kept = make.reply(topic, user=member, raw="Buses every ten minutes, please.")
+    spam = make.reply(topic, user=member, raw="Buy cheap watches here.")
+    make.reply(topic, raw="Someone else's words, flagged too.")
+    review.flag(make.user(), "post", kept.id, "off_topic", "")
+    for _ in range(2):
+        review.flag(make.user(), "post", spam.id, "spam", "")
+    other = db.session.scalars(select(ReviewItem).where(ReviewItem.target_id == kept.id)).one()
+    review.disagree(mod, other.id, "On topic: buses are the topic.")
+    as_(client, mod)
+    page = client.get(f"/u/{member.username_lower}/moderation").get_data(as_text=True)
+    flagged = page[page.index('id="flagged-title"'):]
+    assert f"Post #{spam.post_number} in “Bus routes in the valleys”</a>, 2 flags" in flagged
+    assert "waiting for review</a>" in flagged
+    assert f"Post #{kept.post_number} in “Bus routes in the valleys”</a>, 1 flag" in flagged
+    assert f"disagreed by {mod.username}" in flagged and "buses are the topic" in flagged
+    assert "Someone else" not in flagged and flagged.count("<li>") == 2
+    clean = make.user()
+    page = client.get(f"/u/{clean.username_lower}/moderation").get_data(as_text=True)
+    assert "Nothing they wrote has been flagged." in page
+
+
 # -- hardening -----------------------------------------------------------------------------------
 
 def test_oversized_requests_are_refused(client, make):
@@ -455,3 +479,31 @@ def test_signing_in_starts_a_fresh_session(client, make):
     login(client, member)
     with client.session_transaction() as session:
         assert "planted" not in session
+
+
+def test_the_queue_names_what_was_flagged_as_members_see_it(client, make, mod,
+                                                            count_queries):
+    """A post by its number in its topic, a topic by its title, an amendment by its number and
+    paragraphs; and the page's statements do not grow with the items waiting."""
+    def flag_new_things(n):
+        for _ in range(n):
+            topic = make.topic(title=f"Bus routes in the valleys {make.user().id}")
+            post = make.reply(topic, raw="Buy cheap watches here.")
+            item = make.amendment(make.proposal())
+            for kind, target in (("post", post.id), ("topic", topic.id), ("amendment", item.id)):
+                review.flag(make.user(), kind, target, "spam", "")
+        return post, topic, item
+
+    post, topic, item = flag_new_things(1)
+    as_(client, mod)
+    page = client.get("/review").get_data(as_text=True)
+    assert f"Post #{post.post_number} in “{topic.title}”</a>" in page
+    assert f"Topic “{topic.title}”</a>" in page
+    assert f"Amendment #{item.id} to paragraph 2</a>" in page
+    with count_queries() as few:
+        client.get("/review")
+    flag_new_things(4)
+    with count_queries() as many:
+        assert client.get("/review").get_data(as_text=True).count('class="card review-item"') \
+            == 15
+    assert len(many.statements) == len(few.statements)

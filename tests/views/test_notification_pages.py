@@ -113,6 +113,16 @@ def test_email_preferences_page_and_json(client, make):
                           json={"email": {"mentioned": "hourly", "gossip": "never"}})
     assert response.status_code == 422
     assert_documented(response, "PUT", "/notifications/preferences.json")
+    assert sorted(response.get_json()["errors"]) == [
+        "Mentions of you: choose immediately, daily or never.",
+        "gossip is not a kind of notification."]
+    # The page marks the row it could not save, and says which.
+    response = client.post("/notifications/preferences", data={"replied": "weekly"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert page.count('aria-invalid="true" aria-describedby="replied-errors"') == 3
+    assert ('<span class="field-errors" id="replied-errors">Replies to your posts: choose '
+            'immediately, daily or never.</span>') in page
 
 
 def test_a_post_hidden_or_withdrawn_since_shows_no_words_in_the_list(client, make):

@@ -466,15 +466,15 @@ def test_a_withdrawn_proposal_shows_no_deadlines_it_no_longer_has(client, make):
 
 def test_an_insertion_is_labelled_by_where_it_goes(client, make):
     proposal = make.proposal()  # four paragraphs
-    make.amendment(proposal, start=5, end=4, text="A new closing paragraph.")
-    make.amendment(proposal, start=1, end=0, text="A new opening paragraph.")
+    closing = make.amendment(proposal, start=5, end=4, text="A new closing paragraph.")
+    opening = make.amendment(proposal, start=1, end=0, text="A new opening paragraph.")
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
-    assert "Amendment inserting new text after paragraph 4" in page
-    assert "Amendment inserting new text before paragraph 1" in page
+    assert f"Amendment #{closing.id} inserting new text after paragraph 4" in page
+    assert f"Amendment #{opening.id} inserting new text before paragraph 1" in page
     assert "paragraphs 5–4" not in page
     # The feed words it the same way (it said "to paragraph 5").
     feed = client.get(f"/proposals/{proposal.id}/amendments.atom").get_data(as_text=True)
-    assert "Amendment inserting new text after paragraph 4 by" in feed
+    assert f"Amendment #{closing.id} inserting new text after paragraph 4 by" in feed
 
 
 def test_paragraph_numbers_are_read_out_and_an_item_page_has_its_heading(client, make):
@@ -509,6 +509,17 @@ def test_after_a_new_version_old_items_count_against_no_paragraph_of_it(client, 
     db.session.commit()
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "on paragraph 2" not in page
-    assert "Amendment to paragraph 2 of version 1" in page
+    assert f"Amendment #{item.id} to paragraph 2 of version 1" in page
     filtered = client.get(f"/proposals/{proposal.id}?paragraph=2").get_data(as_text=True)
     assert f'id="item-{item.id}"' not in filtered
+
+
+def test_a_visitor_reads_why_the_arrows_are_grey_and_where_to_sign_in(client, make):
+    proposal = make.proposal()
+    item = make.amendment(proposal)
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert (f'<a class="muted small" href="/login?next=/amendments/{item.id}">Sign in to '
+            'vote</a>') in page
+    login(client, make.user())
+    assert "Sign in to vote" not in client.get(f"/proposals/{proposal.id}").get_data(
+        as_text=True)

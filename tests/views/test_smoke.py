@@ -51,7 +51,7 @@ def test_a_refused_reply_points_its_field_at_the_message(client, make):
     topic = make.topic()
     login(client, make.user())
     page = client.post(f"/t/{topic.id}/reply", data={"raw": "  "}).get_data(as_text=True)
-    assert 'aria-describedby="raw-errors"' in page and 'id="raw-errors"' in page
+    assert 'aria-describedby="raw-hint raw-errors"' in page and 'id="raw-errors"' in page
 
 
 def test_a_withdrawn_post_offers_no_history_it_cannot_show(client, make):
