@@ -15,6 +15,35 @@
     });
   }
 
+  // What changed without a reload, read out by screen readers: a polite live region, made
+  // on the first announcement and filled a moment later, so that it is heard.
+  var live = null;
+  function announce(text) {
+    if (!live) {
+      live = document.createElement("div");
+      live.className = "visually-hidden";
+      live.setAttribute("role", "status");
+      document.body.appendChild(live);
+    }
+    live.textContent = "";
+    setTimeout(function () { live.textContent = text; }, 100);
+  }
+
+  // The account menu closes with Escape (back to its button), a click elsewhere, or the focus
+  // moving out of it, as a menu does.
+  document.querySelectorAll("details.menu").forEach(function (menu) {
+    var summary = menu.querySelector("summary");
+    menu.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) { menu.open = false; summary.focus(); }
+    });
+    menu.addEventListener("focusout", function (e) {
+      if (menu.open && e.relatedTarget && !menu.contains(e.relatedTarget)) { menu.open = false; }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) { menu.open = false; }
+    });
+  });
+
   // Confirm destructive buttons.
   document.addEventListener("click", function (e) {
     var el = e.target.closest("[data-confirm]");
@@ -32,6 +61,8 @@
       button.setAttribute("aria-pressed", res.data.liked ? "true" : "false");
       button.classList.toggle("is-on", res.data.liked);
       button.querySelector(".like-count").textContent = res.data.like_count;
+      announce((res.data.liked ? "Liked. " : "Like taken back. ") + res.data.like_count +
+               (res.data.like_count === 1 ? " like." : " likes."));
       var undo = form.querySelector('input[name="undo"]');
       if (res.data.liked && !undo) {
         undo = document.createElement("input");
@@ -78,7 +109,7 @@
     var mine = form.querySelector(".my-vote");
     if (mine) { mine.textContent = item.my_vote ? "You voted " + (item.my_vote > 0 ? "up" : "down") : ""; }
     var rank = form.closest(".item").querySelector(".rank");
-    if (rank && item.rank) { rank.textContent = "#" + item.rank; }
+    if (rank && item.rank) { rank.textContent = "Rank " + item.rank; }
     refreshRanks(form, item.kind);
     setStatus(form, false,
       (item.my_vote ? "Your vote: " + (item.my_vote > 0 ? "up" : "down") + ". " : "Vote withdrawn. ") +
@@ -118,7 +149,7 @@
     }).then(function (r) { return r.ok ? r.json() : { amendments: [] }; }).then(function (data) {
       data.amendments.forEach(function (a) {
         var rank = document.querySelector("#item-" + a.id + " .rank");
-        if (rank && a.rank) { rank.textContent = "#" + a.rank; }
+        if (rank && a.rank) { rank.textContent = "Rank " + a.rank; }
       });
     }).catch(function () {});
   }
@@ -126,31 +157,60 @@
   // The amendment form's kind: its labels, and what is required, follow the choice at once
   // (without JavaScript the server says the same when the form is sent). A box still holding
   // the paragraph's own text is emptied for a question, and filled again for an amendment.
+  // A choice made before this script ran (a slow link) or restored by the browser on going
+  // back is followed as soon as it runs.
   document.querySelectorAll("form.amend-kind-form").forEach(function (form) {
     var text = form.querySelector("#text");
     var rationale = form.querySelector("#rationale");
-    form.addEventListener("change", function (e) {
-      if (e.target.name !== "kind") { return; }
-      var kind = e.target.value;
+    function follow(kind) {
+      var heading = document.querySelector("h1[data-amendment]");
+      var was = heading ? heading.textContent : "";
       document.querySelectorAll("[data-amendment][data-clarification]").forEach(function (el) {
         el.textContent = el.getAttribute("data-" + kind);
       });
+      if (heading) { document.title = document.title.replace(was, heading.textContent); }
       rationale.required = kind === "amendment";
       if (kind === "clarification" && text.value === text.defaultValue) {
         text.value = "";
       } else if (kind === "amendment" && !text.value.trim()) {
         text.value = text.defaultValue;
       }
+    }
+    form.addEventListener("change", function (e) {
+      if (e.target.name === "kind") { follow(e.target.value); }
     });
+    var chosen = form.querySelector("input[name=kind]:checked");
+    if (chosen && !chosen.defaultChecked) { follow(chosen.value); }
   });
 
   // Reply, Quote and the floating Reply button lead to the composer: put the cursor in it, so
   // that a phone opens its keyboard. The floating button steps aside while the composer shows.
+  // On a page just loaded, after the browser's own jump to #composer, which takes the focus
+  // back to the page.
   function focusComposer() {
     var area = location.hash === "#composer" && document.querySelector("#composer textarea");
     if (area) { area.focus({ preventScroll: true }); }
+    return Boolean(area);
   }
-  focusComposer();
+  // A refused form: the first field marked invalid (its message is read with it), else the
+  // summary of what to fix.
+  function focusRefusal() {
+    var field = document.querySelector('main [aria-invalid="true"]:not([role])') ||
+      document.querySelector("main .form-errors[role=alert]");
+    if (!field) { return; }
+    if (!field.matches("input, textarea, select")) { field.setAttribute("tabindex", "-1"); }
+    field.focus();
+  }
+  function focusOnArrival() {
+    setTimeout(function () {
+      // Not once the reader has moved on: typing in the search box, say.
+      var at = document.activeElement;
+      if (at && at !== document.body && at.id !== "main") { return; }
+      focusComposer() || focusRefusal();
+    }, 0);
+  }
+  if (document.readyState === "complete") { focusOnArrival(); }
+  else { window.addEventListener("load", focusOnArrival); }
   window.addEventListener("hashchange", focusComposer);
   document.addEventListener("click", function (e) {
     var link = e.target.closest('a[href$="#composer"]');

@@ -129,6 +129,14 @@ TOPIC_POSTS = [
     "We need a rota: who can do mornings, who afternoons?",
     "I can do **mornings** in March and April, not May.",
     "Afternoons are fine for me. Should we print new leaflets first?",
+    # Wider than a phone: a long address, a table of five columns and a long line of code
+    # scroll inside the post, not the page.
+    "The stall rota so far, from https://example.org/our-branch/spring-2027/market-stall-rota"
+    "-with-every-saturday-listed:\n\n| Saturday | Morning | Afternoon | Leaflets | Gazebo |\n"
+    "|---|---|---|---|---|\n| 6 March | Pat and Sam | Jo | the new ones, double-sided | Sam "
+    "brings it |\n\n```\nrota = {'6 March': ['Pat', 'Sam', 'Jo'], '13 March': ['Ali', 'Jo', "
+    "'Pat'], '20 March': []}\n```",
+    "Thanks, that rota works for me.",
     "Yes, the old ones still mention last year's campaign.",
 ]
 

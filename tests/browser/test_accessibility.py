@@ -158,3 +158,57 @@ def test_reduced_motion_turns_smooth_scrolling_off(site, main_pages, people):
         person.go(path)
         assert person.page.evaluate(
             "() => getComputedStyle(document.documentElement).scrollBehavior") == expected
+
+
+def test_the_account_menu_closes_with_escape_a_click_elsewhere_or_tabbing_out(site, main_pages,
+                                                                             viewers):
+    path, who = main_pages["topic-list"]
+    person = viewers(who, color_scheme="light")
+    person.go(path)
+    page = person.page
+    menu = page.locator("details.menu")
+    button = menu.locator("summary")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(button).to_be_focused()
+    button.click()
+    page.locator("footer").click()
+    expect(menu).not_to_have_attribute("open", "")
+    button.click()
+    for _ in range(20):  # past the last item of the menu
+        page.keyboard.press("Tab")
+        if not page.evaluate("() => document.querySelector('details.menu')"
+                             ".contains(document.activeElement)"):
+            break
+    expect(menu).not_to_have_attribute("open", "")
+    person.check()
+
+
+def test_arriving_at_the_composer_or_a_refused_form_puts_the_cursor_there(site, main_pages,
+                                                                          viewers):
+    path, who = main_pages["topic"]
+    person = viewers(who, color_scheme="light")
+    person.expected_statuses |= {401, 422}  # the refusals this test sends for
+    page = person.page
+    person.go("/latest")  # so that the next is a new page, not a jump within this one
+    person.go(path + "#composer")
+    expect(page.get_by_label("Your reply")).to_be_focused()
+    # A reply too short: the page comes back with the message, and the cursor in the box,
+    # which is described by the message.
+    page.get_by_label("Your reply").fill("x")
+    page.get_by_role("button", name="Post reply").click()
+    box = page.get_by_label("Your reply")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    person.go("/login")
+    page.get_by_label("Username or email").fill(who)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Username or email")).to_be_focused()
+    expect(page.get_by_label("Username or email")).to_have_attribute(
+        "aria-describedby", "signin-errors")
+    person.check()

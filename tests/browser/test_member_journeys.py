@@ -65,6 +65,7 @@ def test_new_member_signs_up_verifies_reads_replies_likes_and_edits(site, people
     like.click()
     expect(like).to_have_attribute("aria-pressed", "true")
     expect(like.locator(".like-count")).to_have_text("1")
+    expect(page.get_by_role("status")).to_have_text("Liked. 1 like.")  # read out
     page.reload()
     expect(page.get_by_role("button", name="Like post 1")).to_have_attribute("aria-pressed",
                                                                              "true")
@@ -165,13 +166,13 @@ def test_members_amend_clarify_and_vote_and_the_ranking_moves(site, people):
     open_proposal(bea, process_title, "Buses people can rely on")
     amend(bea, 2, "Fares are capped at one pound, and free for under-22s.",
           "Cheap fares bring riders back.")
-    expect(item_by(bea.page, "bea").locator(".rank")).to_have_text("#1")
+    expect(item_by(bea.page, "bea").locator(".rank")).to_have_text("Rank 1")
 
     dee = people.open(signed_in_as="dee")
     open_proposal(dee, process_title, "Buses people can rely on")
     amend(dee, 2, "Fares are capped at two pounds for a whole day of travel.",
           "A day cap helps people who change buses.")
-    expect(item_by(dee.page, "dee").locator(".rank")).to_have_text("#2")
+    expect(item_by(dee.page, "dee").locator(".rank")).to_have_text("Rank 2")
 
     cai = people.open(signed_in_as="cai")
     open_proposal(cai, process_title, "Buses people can rely on")
@@ -179,6 +180,8 @@ def test_members_amend_clarify_and_vote_and_the_ranking_moves(site, people):
     # Cai starts from "Amend" and changes his mind: the form turns into a question at once.
     cai.page.get_by_role("link", name="Amend paragraph 3", exact=True).click()
     cai.page.get_by_label("A clarification").check()
+    expect(cai.page.get_by_role("heading", level=1)).to_have_text("Ask a clarification")
+    expect(cai.page).to_have_title("Ask a clarification · Forum")
     expect(cai.page.get_by_label("Your question")).to_have_value("")
     expect(cai.page.get_by_label("More context (optional)")).not_to_have_attribute(
         "required", "")
@@ -198,8 +201,8 @@ def test_members_amend_clarify_and_vote_and_the_ranking_moves(site, people):
     expect(up).to_have_attribute("aria-pressed", "true")
     expect(deed.locator(".vote-status")).to_have_text("Your vote: up. Now +1 / -0, rank 1.")
     expect(deed.locator(".up-count")).to_have_text("+1")
-    expect(deed.locator(".rank")).to_have_text("#1")
-    expect(bead.locator(".rank")).to_have_text("#2")
+    expect(deed.locator(".rank")).to_have_text("Rank 1")
+    expect(bead.locator(".rank")).to_have_text("Rank 2")
 
     # Changing the vote, then withdrawing it by pressing it again, from the keyboard.
     down = deed.get_by_role("button", name="Vote down")
@@ -209,13 +212,13 @@ def test_members_amend_clarify_and_vote_and_the_ranking_moves(site, people):
     expect(up).to_have_attribute("aria-pressed", "false")
     # Both score 0 now, and the tie goes to the item with more votes (DESIGN.md).
     expect(deed.locator(".vote-status")).to_have_text("Your vote: down. Now +0 / -1, rank 1.")
-    expect(bead.locator(".rank")).to_have_text("#2")
+    expect(bead.locator(".rank")).to_have_text("Rank 2")
     page.keyboard.press("Space")
     expect(down).to_have_attribute("aria-pressed", "false")
     expect(deed.locator(".vote-status")).to_have_text("Vote withdrawn. Now +0 / -0, rank 2.")
-    expect(bead.locator(".rank")).to_have_text("#1")
+    expect(bead.locator(".rank")).to_have_text("Rank 1")
     up.click()
-    expect(deed.locator(".rank")).to_have_text("#1")
+    expect(deed.locator(".rank")).to_have_text("Rank 1")
 
     # Dee cannot vote on her own amendment; she votes on Bea's and on Cai's question.
     page = dee.page
@@ -231,8 +234,8 @@ def test_members_amend_clarify_and_vote_and_the_ranking_moves(site, people):
     page.reload()
     item_by(page, "dee").get_by_role("button", name="Vote up").click()
     expect(item_by(page, "dee").locator(".up-count")).to_have_text("+2")
-    expect(item_by(page, "dee").locator(".rank")).to_have_text("#1")
-    expect(item_by(page, "bea").locator(".rank")).to_have_text("#2")
+    expect(item_by(page, "dee").locator(".rank")).to_have_text("Rank 1")
+    expect(item_by(page, "bea").locator(".rank")).to_have_text("Rank 2")
     page.reload()
     first = page.locator("article.item-amendment").first
     expect(first).to_contain_text("by dee")
