@@ -242,3 +242,26 @@ def test_members_amend_clarify_and_vote_and_the_ranking_moves(site, people):
     expect(first.locator(".tally")).to_have_text("+2 / -0")
     for person in (alex, bea, cai, dee):
         person.check()
+
+
+def test_a_kind_chosen_before_the_script_arrives_is_followed_when_it_does(site, people):
+    with site.data() as make:
+        proposal_id = make.proposal(make.process()).id
+        make.user("ezra")
+
+    ezra = people.open(signed_in_as="ezra")
+    page = ezra.page
+    held = []
+    page.route("**/forum.js", lambda route: held.append(route))  # a slow link: the script is held back
+    page.goto(f"{site.url}/proposals/{proposal_id}/amend?start=2&end=2",
+              wait_until="commit")
+    page.get_by_label("A clarification").check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Propose an amendment")
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ask a clarification")
+    expect(page).to_have_title("Ask a clarification · Forum")
+    expect(page.get_by_label("Your question")).to_have_value("")
+    expect(page.get_by_label("More context (optional)")).not_to_have_attribute("required", "")
+    ezra.check()
