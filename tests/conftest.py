@@ -166,6 +166,14 @@ def app(engine_name, request):
 
 
 @pytest.fixture
+def csrf_on(app):
+    """The app with CSRF protection on, as in production (the test config turns it off)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield app
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

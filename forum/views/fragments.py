@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from ..cookies import csrf_token
 from ..models import utcnow
 from ..web import timeago
 from .links import Kept, Link
@@ -25,6 +25,13 @@ PARTS_KEPT = 1000
 _PARTS = Kept(PARTS_KEPT)
 # Where a kept part holds the page's CSRF token, which changes between pages.
 CSRF_STAND_IN = "\x00csrf-token\x00"
+
+
+def with_csrf_token(part, token=None):
+    """A kept part with the page's CSRF token in place of its stand-in. The token is URL-safe
+    base64, nothing to escape, so plain str.replace, without Markup's escaping of its
+    arguments."""
+    return Markup(str.replace(part, CSRF_STAND_IN, token or csrf_token()))
 
 
 def kept(key, render, *values):
@@ -141,7 +148,7 @@ def amendment_item(item, rank, mine, can, single=False):
         signed_in and viewer_id == item.user_id, signed_in and viewer_id == proposal.user_id,
         bool(viewer.is_staff), tuple((key, args[key]) for key in _CARRIED if args.get(key)))
     part = kept(("amendment-item", request.script_root, view), _render_item, view)
-    return Markup(part.replace(CSRF_STAND_IN, generate_csrf()))
+    return with_csrf_token(part)
 
 
 def _render_item(view):

@@ -1,13 +1,13 @@
 """What every post of a rendered page shares: its links and the viewer, built once per page."""
 from flask import request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from .. import permissions
+from ..cookies import csrf_token
 from ..models import utcnow
 from ..web import timeago
-from .fragments import CSRF_STAND_IN, kept, macros
+from .fragments import CSRF_STAND_IN, kept, macros, with_csrf_token
 from .links import Link
 
 
@@ -47,11 +47,24 @@ class PostStream:
         self.participates = self.signed_in and bool(permissions.can_participate(viewer))
         self.csrf_token = ""
         if self.signed_in:
-            self.csrf_token = generate_csrf()
+            self.csrf_token = csrf_token()
             self.like_url = Link.of("posts.like", "post_id")
             self.edit_url = Link.of("posts.edit", "post_id")
             self.withdraw_url = Link.of("posts.withdraw", "post_id")
             self.flag_url = Link.of("moderation.flag", "target_id", area="posts")
+
+    def articles(self, posts):
+        """The page's posts, each an <article> (templates/_posts.html)."""
+        return Markup("".join(map(self.article, posts)))
+
+    def article(self, p):
+        """A post: its kept header and actions around its text. Most posts show their cooked
+        HTML as it is; only a withdrawn or hidden one goes through the template."""
+        if p.deleted_at is None and p.hidden_at is None:
+            body = f'\n      <div class="cooked">{p.cooked}</div>\n'
+        else:
+            body = self._macros().post_body(p, self)
+        return f"{self.head(p)}{body}{self.foot(p)}"
 
     def head(self, p):
         """The post's opening and header, kept between pages (templates/_posts.html)."""
@@ -78,7 +91,7 @@ class PostStream:
                self.participates, is_author, p.like_count, bool(self.can_reply), self.signed_in,
                bool(self.staff), p.reply_count)
         foot = kept(key, self._foot, *key[3:])
-        return Markup(foot.replace(CSRF_STAND_IN, self.csrf_token)) if self.signed_in else foot
+        return with_csrf_token(foot, self.csrf_token) if self.signed_in else foot
 
     def _foot(self, *values):
         return self._macros().post_foot(values[0], values[1], self, *values[2:], CSRF_STAND_IN)

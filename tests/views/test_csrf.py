@@ -14,13 +14,6 @@ CASES = all_cases()
 PREFERRED_ROLES = ("member", "moderator", "admin", "unverified", "silenced", "visitor")
 
 
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield app
-    app.config["WTF_CSRF_ENABLED"] = False
-
-
 def login_with_token(client, user):
     token = csrf_token(client, "/login")
     response = client.post("/login", data={"login": user.username, "password": PASSWORD,
