@@ -1,9 +1,8 @@
 """The session cookie and CSRF token that each worker remembers (forum/cookies.py) behave as
-Flask's and Flask-Wtf's own: a remembered cookie still ages out, a changed one is refused,
+Flask's and Flask-WTF's own: a remembered cookie still ages out, a changed one is refused,
 a remembered token is accepted only with its own session."""
 import re
 import time
-
 
 from forum.cookies import SessionInterface
 from tests.conftest import PASSWORD
