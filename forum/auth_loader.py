@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import g, request
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import lazyload
 
 from .errors import PermissionDenied
 from .extensions import csrf, db
@@ -14,7 +15,9 @@ from .permissions import Anonymous
 
 
 # Built once: building and keying these statements on every signed-in request or script's
-# call cost more than running them.
+# call cost more than running them. Neither loads the member's group (and its nation) with
+# them: most pages never look at it, and those that do (a profile, a national process's
+# eligibility) load it when they do.
 # A live key with the member it acts as, in one statement: its own member, or for an
 # all-members key the one Api-Username names (None if nobody is called that).
 _LIVE_KEY_AND_MEMBER = (
@@ -22,12 +25,14 @@ _LIVE_KEY_AND_MEMBER = (
     .outerjoin(User, or_(User.id == ApiKey.user_id,
                          and_(ApiKey.user_id.is_(None),
                               User.username_lower == bindparam("username"))))
-    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+    .options(lazyload(User.group)))
 _SESSION_MEMBER = (
     select(User, UserSession.id, UserSession.last_seen_at)
     .join(UserSession, UserSession.user_id == User.id)
     .where(User.id == bindparam("user_id"), User.session_version == bindparam("version"),
-           UserSession.token_hash == bindparam("token_hash")))
+           UserSession.token_hash == bindparam("token_hash"))
+    .options(lazyload(User.group)))
 
 
 def init_app(app, login_manager):

@@ -198,16 +198,19 @@ class PostRow:
 
 
 # Built once: building and keying a statement per request cost more than running it. The
-# viewer's like comes with each post (none for a visitor, whose viewer_id is NULL).
+# viewer's like comes with each post (none for a visitor, whose viewer_id is NULL). Written with
+# the tables' columns, not the models' attributes, so that SQLAlchemy runs it as a plain
+# statement, without setting up the ORM's loading for its rows.
+_posts, _users, _likes = Post.__table__.c, User.__table__.c, PostLike.__table__.c
 _PAGE_OF_POSTS = (
-    select(*Post.__table__.columns, User.username, User.username_lower, User.name, User.role,
-           PostLike.user_id.is_not(None))
-    .join(User, User.id == Post.user_id)
-    .outerjoin(PostLike, and_(PostLike.post_id == Post.id,
-                              PostLike.user_id == bindparam("viewer_id")))
-    .where(Post.topic_id == bindparam("topic_id"),
-           Post.post_number.between(bindparam("first"), bindparam("last")))
-    .order_by(Post.post_number))
+    select(*_posts, _users.username, _users.username_lower, _users.name, _users.role,
+           _likes.user_id.is_not(None))
+    .join_from(Post.__table__, User.__table__, _users.id == _posts.user_id)
+    .outerjoin(PostLike.__table__, and_(_likes.post_id == _posts.id,
+                                        _likes.user_id == bindparam("viewer_id")))
+    .where(_posts.topic_id == bindparam("topic_id"),
+           _posts.post_number.between(bindparam("first"), bindparam("last")))
+    .order_by(_posts.post_number))
 
 
 def _viewer_id(viewer):
@@ -226,7 +229,7 @@ def topic_posts(viewer, topic, page, per_page):
 
 
 _STREAM = select(Post.id).where(Post.topic_id == bindparam("topic_id")).order_by(Post.post_number)
-_POSTS_BY_ID = _PAGE_OF_POSTS.where(Post.id.in_(bindparam("post_ids", expanding=True)))
+_POSTS_BY_ID = _PAGE_OF_POSTS.where(_posts.id.in_(bindparam("post_ids", expanding=True)))
 
 
 def topic_stream(topic):
