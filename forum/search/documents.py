@@ -18,7 +18,7 @@ import html
 import re
 
 import nh3
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
@@ -215,6 +215,20 @@ def _load_in_order(loaders, chunk):
 
 # -- results: the rows behind a page of hits, checked again against the database ---------------
 
+# Built once, as a vote's statements are: building and keying them on every search cost more
+# than running them. A result is read with what it shows and what may hide it: its author, its
+# topic (with the category), a proposal's process.
+_IDS = bindparam("ids", expanding=True)
+_RESULT_TOPICS = (select(Topic).where(Topic.id.in_(_IDS)).options(joinedload(Topic.user)))
+_FIRST_POSTS = select(Post).where(Post.topic_id.in_(_IDS), Post.post_number == 1)
+_RESULT_POSTS = select(Post).where(Post.id.in_(_IDS)).options(
+    joinedload(Post.user), joinedload(Post.topic))
+_RESULT_PROPOSALS = select(Proposal).where(Proposal.id.in_(_IDS)).options(
+    joinedload(Proposal.user), joinedload(Proposal.topic))
+_RESULT_ITEMS = select(Amendment).where(Amendment.id.in_(_IDS)).options(
+    joinedload(Amendment.user), joinedload(Amendment.proposal).joinedload(Proposal.topic))
+
+
 def load_results(session, viewer, hits):
     """Turn [(kind, record_id)] into result dicts, dropping what the viewer may not find now
     (the index may be a moment behind the database)."""
@@ -223,25 +237,22 @@ def load_results(session, viewer, hits):
         by_kind.setdefault("amendment" if kind == "clarification" else kind, []).append(record_id)
     rows = {}
     if ids := by_kind.get("topic"):
-        topics = session.scalars(select(Topic).where(Topic.id.in_(ids))
-                                 .options(joinedload(Topic.user))).unique().all()
-        firsts = _first_posts(session, ids)
+        topics = session.scalars(_RESULT_TOPICS, {"ids": ids}).unique().all()
+        firsts = {p.topic_id: p for p in session.scalars(_FIRST_POSTS, {"ids": ids})}
         for t in topics:
             first = firsts.get(t.id)
             rows[("topic", t.id)] = (first or t, _topic_result(t, first))
     if ids := by_kind.get("post"):
-        for p in session.scalars(select(Post).where(Post.id.in_(ids)).options(
-                joinedload(Post.user), joinedload(Post.topic))).unique():
+        for p in session.scalars(_RESULT_POSTS, {"ids": ids}).unique():
             rows[("post", p.id)] = (p, _post_result(p))
     if ids := by_kind.get("proposal"):
-        for p in session.scalars(select(Proposal).where(Proposal.id.in_(ids)).options(
-                joinedload(Proposal.user), joinedload(Proposal.topic))).unique():
+        for p in session.scalars(_RESULT_PROPOSALS, {"ids": ids}).unique():
             rows[("proposal", p.id)] = (p, _proposal_result(p))
     if ids := by_kind.get("amendment"):
-        for i in session.scalars(select(Amendment).where(Amendment.id.in_(ids)).options(
-                joinedload(Amendment.user),
-                joinedload(Amendment.proposal).joinedload(Proposal.topic))).unique():
+        for i in session.scalars(_RESULT_ITEMS, {"ids": ids}).unique():
             rows[("amendment", i.id)] = (i, _item_result(i))
+    # Results are what both the viewer and a visitor may find; a visitor is checked once.
+    viewers = (viewer, VISITOR) if viewer.is_authenticated else (VISITOR,)
     results = []
     for kind, record_id in hits:
         found = rows.get(("amendment" if kind == "clarification" else kind, record_id))
@@ -249,7 +260,7 @@ def load_results(session, viewer, hits):
             continue
         # A topic is checked through its first post, which checks the topic as well.
         row, result = found
-        if permissions.can_find(viewer, row) and permissions.can_find(VISITOR, row):
+        if all(permissions.can_find(who, row) for who in viewers):
             results.append(result)
     return results
 
