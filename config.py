@@ -20,6 +20,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'forum.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL: plan a prepared statement once (forum/db.py, configure_postgresql).
+    DATABASE_PLAN_CACHE_MODE = os.environ.get("DATABASE_PLAN_CACHE_MODE") or "force_generic_plan"
     MAIL_URL = os.environ.get("MAIL_URL", "")  # smtp://user:pass@host:port; empty logs mail
     MAIL_FROM = os.environ.get("MAIL_FROM", "forum <noreply@localhost>")
     REDIS_URL = os.environ.get("REDIS_URL", "")

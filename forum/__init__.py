@@ -53,10 +53,11 @@ def create_app(test_config=None):
     app.after_request(refund_refused)  # a refused write gives its allowance back
     markup.set_member_lookup(mentions.member_usernames)  # @names link to members only
 
-    from .db import configure_sqlite
+    from .db import configure_postgresql, configure_sqlite
 
     with app.app_context():
         configure_sqlite(db.engine)
+        configure_postgresql(db.engine, app.config["DATABASE_PLAN_CACHE_MODE"])
 
     from . import auth_loader, web
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
 from .views.links import remembered_url_for
+from .db import end_request
 from .errors import ServiceError
 from .extensions import db, limiter
 from .ids import ID_MAX
@@ -268,7 +269,10 @@ def init_app(app):
 
     @app.teardown_appcontext
     def end_session(exc):
-        db.session.remove()
+        if exc is None:
+            end_request()
+        else:
+            db.session.remove()
 
     app.jinja_env.filters["timeago"] = timeago
     app.jinja_env.filters["sentence"] = sentence
