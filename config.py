@@ -20,8 +20,9 @@ class Config:
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'forum.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    # PostgreSQL: plan a prepared statement once (forum/db.py, configure_postgresql).
-    DATABASE_PLAN_CACHE_MODE = os.environ.get("DATABASE_PLAN_CACHE_MODE") or "force_generic_plan"
+    # PostgreSQL's plan_cache_mode per connection (forum/db.py, configure_postgresql): "auto"
+    # is PostgreSQL's own choice; "force_generic_plan" plans each prepared statement once.
+    DATABASE_PLAN_CACHE_MODE = os.environ.get("DATABASE_PLAN_CACHE_MODE") or "auto"
     MAIL_URL = os.environ.get("MAIL_URL", "")  # smtp://user:pass@host:port; empty logs mail
     MAIL_FROM = os.environ.get("MAIL_FROM", "forum <noreply@localhost>")
     REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -60,14 +60,17 @@ def csrf_token():
     """The page's signed CSRF token: Flask-WTF's generate_csrf, with the signature remembered
     per session secret while tokens have no time limit."""
     config = current_app.config
-    if "csrf_token" in g or config.get("WTF_CSRF_TIME_LIMIT") is not None:
+    field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    if field in g or config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return generate_csrf()
-    signing_key = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    secret = session.get("csrf_token")
+    signing_key = config.get("WTF_CSRF_SECRET_KEY")
+    if signing_key is None:  # as Flask-WTF chooses it
+        signing_key = current_app.secret_key
+    secret = session.get(field)
     if isinstance(secret, str) and (signed := _SIGNED_TOKENS.get((signing_key, secret))):
-        g.csrf_token = signed
+        setattr(g, field, signed)
         return signed
     signed = generate_csrf()  # signs, making the session's secret first if it has none
-    if isinstance(secret := session.get("csrf_token"), str):
+    if isinstance(secret := session.get(field), str):
         _SIGNED_TOKENS.keep((signing_key, secret), signed)
     return signed

@@ -41,18 +41,25 @@ def configure_sqlite(engine: Engine):
 
 
 def configure_postgresql(engine: Engine, plan_cache_mode):
-    """Note which transactions write (see end_request), and keep plans with prepared statements.
+    """Note which transactions write (see end_request), and set `plan_cache_mode`.
 
-    psycopg prepares a statement once a connection has run it five times, but PostgreSQL still
-    plans it afresh on every run while it judges that worth it ("auto"), and for the topic
-    list it always did: planning took 1.1 ms a page, running 0.5 ms. The forum's statements
-    look rows up by id, by indexed columns and by pages of bounded size, which a generic plan
-    serves as well, so each connection is set to `plan_cache_mode` (config
-    DATABASE_PLAN_CACHE_MODE; "auto" is PostgreSQL's default).
+    psycopg prepares a statement once a connection has run it five times. PostgreSQL may still
+    plan it afresh on every run while it judges a plan for the values at hand worth it
+    ("auto", its default), and for the topic list it always did: planning took 1.1 ms a page,
+    running 0.5 ms. "force_generic_plan" (config DATABASE_PLAN_CACHE_MODE) plans each statement
+    once, and took /latest from 2.9 to 2.5 ms on the benchmark forum; but a generic plan does
+    not know a page's LIMIT, and guesses a tenth of the table, so on a forum with far more
+    topics it could walk a whole table where a custom plan walks an index. Measure on your own
+    data before choosing it. It applies to every parameterised statement, prepared or not; set
+    it for the database role instead where a pooler shares server connections.
     """
     if engine.dialect.name != "postgresql":
         return
 
+    # A statement that does not start with SELECT counts as a write. That errs towards rolling
+    # back (SAVEPOINT, SHOW, WITH ... SELECT cost a prepared statement or two, nothing more);
+    # the forum runs no SELECT that writes (the search's advisory locks end with the
+    # transaction either way).
     @event.listens_for(engine, "before_cursor_execute")
     def _note_write(conn, _cursor, statement, *_rest):
         if statement.lstrip()[:6].upper() != "SELECT":

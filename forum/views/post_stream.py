@@ -63,7 +63,7 @@ class PostStream:
         if p.deleted_at is None and p.hidden_at is None:
             body = f'\n      <div class="cooked">{p.cooked}</div>\n'
         else:
-            body = self._macros().post_body(p, self)
+            body = "\n" + self._macros().post_body(p, self)
         return f"{self.head(p)}{body}{self.foot(p)}"
 
     def head(self, p):

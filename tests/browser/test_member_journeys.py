@@ -257,8 +257,11 @@ def test_a_kind_chosen_before_the_script_arrives_is_followed_when_it_does(site, 
               wait_until="commit")
     page.get_by_label("A clarification").check()
     expect(page.get_by_role("heading", level=1)).to_have_text("Propose an amendment")
-    while not held:
+    for _ in range(200):
+        if held:
+            break
         page.wait_for_timeout(50)
+    assert held, "the page did not ask for forum.js"
     held[0].continue_()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ask a clarification")
     expect(page).to_have_title("Ask a clarification · Forum")
