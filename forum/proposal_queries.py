@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .extensions import db
 from .models import Amendment, Process, Proposal, ProposalSupport, Topic
-from .queries import Page
+from .queries import Page, page_bound
 
 AMENDMENT_SORTS = ("top", "new", "controversial")
 RANKED = ("open", "in_lab", "accepted", "composited", "rejected", "answered", "not_selected")
@@ -82,7 +82,7 @@ def _amendment_list_statement(sort, by_kind, by_paragraph, include_withdrawn, st
         order = [every.c.kind, every.c.rank.is_(None), every.c.rank]
     # The page is chosen on narrow rows; only its own items are read whole, with their authors.
     chosen = (keys.add_columns(func.row_number().over(order_by=order).label("position"))
-              .order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+              .order_by(*order).limit(page_bound("limit")).offset(page_bound("offset"))
               .subquery())
     return (select(Amendment, chosen.c.rank).join(chosen, chosen.c.id == Amendment.id)
             .options(joinedload(Amendment.user)).order_by(chosen.c.position))

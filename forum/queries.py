@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, literal, not_, null, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, literal, not_, null, select, union_all
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
@@ -89,6 +89,15 @@ def topic_list(viewer, list_filter="latest", category=None, period="all", page=1
     return Page(items, page, per_page, len(rows) > per_page)
 
 
+def page_bound(name):
+    """A page's LIMIT or OFFSET, written into the statement as a number when it runs rather
+    than sent as a parameter. PostgreSQL cannot see a parameter's value in a plan it keeps for
+    a prepared statement, and guesses a tenth of the table: so it planned the topic list afresh
+    on every run (1.1 ms, to run it in 0.5). With the numbers in the text, each page size has
+    a statement of its own, whose kept plan knows it."""
+    return bindparam(name, type_=Integer, literal_execute=True)
+
+
 @lru_cache(maxsize=None)
 def _topic_list_statement(list_filter, in_category, signed_in, staff, since, posters):
     """The statement for one shape of list, built once per process with its values as bound
@@ -109,7 +118,7 @@ def _topic_list_statement(list_filter, in_category, signed_in, staff, since, pos
         where.append(Topic.visible.is_(True))
     if since:
         where.append(Topic.created_at >= bindparam("since"))
-    limit, offset = bindparam("limit"), bindparam("offset")
+    limit, offset = page_bound("limit"), page_bound("offset")
     if list_filter in ("latest", "category"):
         pinned = Topic.pinned_at.is_not(None)
         if not in_category:
@@ -157,7 +166,7 @@ def _pinned_first(where, pinned, offset, limit):
     rest = (select(Topic.id.label("id"), literal(1).label("rank"),
                    Topic.bumped_at.label("bumped_at"))
             .where(*where, not_(pinned))
-            .order_by(Topic.bumped_at.desc(), Topic.id.desc()).limit(bindparam("window"))
+            .order_by(Topic.bumped_at.desc(), Topic.id.desc()).limit(page_bound("window"))
             .subquery())
     both = union_all(pinned_ids, select(rest)).subquery()
     return (select(both.c.id).order_by(both.c.rank, both.c.bumped_at.desc(), both.c.id.desc())

@@ -80,3 +80,19 @@ def test_the_plan_cache_mode_can_be_set_per_connection(app, postgresql_only):
 
 def test_postgresql_chooses_its_plans_by_default(app, postgresql_only):
     assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+
+
+def test_a_page_of_topics_is_planned_once(app, make, postgresql_only):
+    """A page's LIMIT is written into the statement (queries.page_bound): PostgreSQL then keeps
+    one plan for it instead of planning every run for the LIMIT it could not see."""
+    from forum.permissions import Anonymous
+    from forum.queries import topic_list
+
+    make.topic(title="Bus fares in the valleys")
+    db.session.remove()
+    for _ in range(12):
+        topic_list(Anonymous())
+    plans = db.session.execute(text(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+        "WHERE statement LIKE '%FROM topics%LIMIT 31%'")).all()
+    assert plans and plans[0].generic_plans > 0, plans
