@@ -43,15 +43,15 @@ def configure_sqlite(engine: Engine):
 def configure_postgresql(engine: Engine, plan_cache_mode):
     """Note which transactions write (see end_request), and set `plan_cache_mode`.
 
-    psycopg prepares a statement once a connection has run it five times. PostgreSQL may still
-    plan it afresh on every run while it judges a plan for the values at hand worth it
-    ("auto", its default), and for the topic list it always did: planning took 1.1 ms a page,
-    running 0.5 ms. "force_generic_plan" (config DATABASE_PLAN_CACHE_MODE) plans each statement
-    once, and took /latest from 2.9 to 2.5 ms on the benchmark forum; but a generic plan does
-    not know a page's LIMIT, and guesses a tenth of the table, so on a forum with far more
-    topics it could walk a whole table where a custom plan walks an index. Measure on your own
-    data before choosing it. It applies to every parameterised statement, prepared or not; set
-    it for the database role instead where a pooler shares server connections.
+    psycopg prepares a statement once a connection has run it five times. PostgreSQL then
+    plans it afresh on every run while it judges a plan for the values at hand worth it
+    ("auto", its default); it did so for the topic list, whose LIMIT a kept plan could not see
+    (1.1 ms of planning to run it in 0.5 ms), until the page size was written into the
+    statement (queries.page_bound). "force_generic_plan" (config DATABASE_PLAN_CACHE_MODE)
+    keeps one plan for every statement; it cannot see any parameter, which on a forum far
+    larger than the benchmark's could mean walking a table where an index would do, so it is
+    not the default. It applies to every parameterised statement, prepared or not; set it for
+    the database role instead where a pooler shares server connections.
     """
     if engine.dialect.name != "postgresql":
         return
