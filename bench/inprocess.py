@@ -31,7 +31,7 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.seed import (BENCH_PASSWORD, BENCH_USERNAME, DEFAULT_DATABASE_URL,  # noqa: E402
-                        SEARCH_INDEX)
+                        RESULTS, SEARCH_INDEX)
 
 USER_AGENT = "forum-bench/1"
 
@@ -51,7 +51,10 @@ def main():
                         help="also print each SQL statement of a request with its mean time")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("SEARCH_INDEX_DIR", str(SEARCH_INDEX))
+    # The index bench/search.py builds, with the forum's documents, once it has run; the
+    # seed's own (empty) one before.
+    searched = RESULTS / "search-index"
+    os.environ.setdefault("SEARCH_INDEX_DIR", str(searched if searched.exists() else SEARCH_INDEX))
     os.environ["FORUM_ENV"] = "production"
     os.environ.setdefault("SECRET_KEY", "in-process benchmark key, never served " * 2)
     from bench.bench_wsgi import app
